@@ -1,0 +1,49 @@
+"""The flask-smorest Api: error shape, security schemes and the list of resources."""
+import http
+
+import flask_smorest
+from flask_smorest.utils import prepare_response
+
+from avycenna.auth.actor import SECURITY_SCHEMES
+from avycenna.errors import http_error_response
+from avycenna.schemas import ErrorSchema, ValidationErrorSchema
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return http_error_response(error)
+
+    def _register_responses(self):
+        """Document every error status with the seed's shapes (422 is a list)."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ValidationErrorSchema if status == 422 else ErrorSchema
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": ErrorSchema}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def blueprints():
+    """Every API blueprint, in the order they appear in the docs."""
+    from avycenna.api_keys.views import blp as api_keys
+    from avycenna.auth.views import blp as auth
+    from avycenna.health import blp as health
+
+    return [health, auth, api_keys]
+
+
+def init_app(app):
+    api = Api(app, spec_kwargs={
+        "info": {"description": "Self-hosted clinical API: accounts, agent encounters, "
+                                "patient data shared through grants, wearables."},
+    })
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    for blp in blueprints():
+        api.register_blueprint(blp)
+    return api

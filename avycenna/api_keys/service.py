@@ -1,0 +1,34 @@
+"""Creating, listing, resolving and revoking API keys."""
+import hmac
+
+from avycenna.api_keys.models import ApiKey
+from avycenna.api_keys.secrets import generate_key, hash_key, looks_valid, visible_prefix
+from avycenna.clock import utcnow
+from avycenna.db import write_transaction
+
+
+def create_key(user, name):
+    """A new key for `user`: returns (ApiKey row, the full key shown once)."""
+    key = generate_key()
+    with write_transaction():
+        row = ApiKey.create(user=user, name=name, prefix=visible_prefix(key), key_hash=hash_key(key))
+    return row, key
+
+
+def resolve_key(key):
+    """The ApiKey for a presented key (its owner loaded), or None."""
+    if not looks_valid(key):
+        return None
+    digest = hash_key(key)
+    row = ApiKey.get_or_none(ApiKey.key_hash == digest)
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
+        return None
+    return row
+
+
+def touch(row, min_interval_seconds=60):
+    """Record use, at most once a minute per key so reads don't all become writes."""
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= min_interval_seconds:
+        ApiKey.update(last_used_at=now).where(ApiKey.id == row.id).execute()
+        row.last_used_at = now

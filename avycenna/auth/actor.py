@@ -1,0 +1,157 @@
+"""Who is calling: one credential per request, resolved once, before rate limiting.
+
+Order (SPEC "People and credentials"): `X-API-Key: avk_…` or `Authorization:
+Bearer avk_…`, then `Authorization: Bearer <JWT>`, then `Authorization: Bearer
+<encounter token>` (accepted only by the agent encounter endpoints, which verify
+it themselves). A credential that is present but invalid is a 401 everywhere,
+even where anonymous callers are allowed. The browser session cookie is never
+looked at here.
+"""
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import wraps
+from typing import Optional
+
+from flask import current_app, g, request
+
+from avycenna.errors import ApiError, fail
+
+AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="avycenna"'}
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "15-minute access token from login, OTP verify or refresh."},
+    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                   "description": "Personal API key `avk_…` (also accepted as `Authorization: Bearer avk_…`)."},
+    "encounterToken": {"type": "http", "scheme": "bearer",
+                       "description": "64-character encounter token from `POST /agent/query`; "
+                                      "only the agent encounter endpoints accept it."},
+}
+USER_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+
+
+@dataclass
+class Actor:
+    kind: str  # "user" (JWT), "api_key", "encounter" (raw token, unverified), "anonymous"
+    user: Optional[object] = None
+    api_key: Optional[object] = None
+    encounter_token: Optional[str] = None
+
+    @property
+    def is_user(self):
+        """Signed in as an account (JWT or API key)."""
+        return self.user is not None
+
+    @property
+    def role(self):
+        return self.user.role if self.user is not None else None
+
+
+def client_ip():
+    return request.remote_addr or "unknown"
+
+
+def ip_hash(ip=None):
+    """Salted hash of the client IP: the raw address is never stored."""
+    secret = current_app.secret_key.encode()
+    return hmac.new(secret, b"ip:" + (ip or client_ip()).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _presented():
+    """(kind, value) of the credential on the request, or (None, None)."""
+    api_key = request.headers.get("X-API-Key")
+    if api_key is not None:
+        return "api_key", api_key.strip()
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None, None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        return "invalid", None
+    if value.startswith("avk_"):
+        return "api_key", value
+    if value.count(".") == 2:
+        return "jwt", value
+    return "encounter", value
+
+
+def _resolve():
+    from avycenna.api_keys.service import resolve_key, touch
+    from avycenna.auth.models import User
+    from avycenna.auth.tokens import decode_access_token
+
+    kind, value = _presented()
+    if kind is None:
+        return Actor("anonymous"), None
+    if kind == "api_key":
+        row = resolve_key(value)
+        if row is None or not row.user.is_active:
+            return Actor("anonymous"), "Invalid or revoked API key."
+        touch(row)
+        return Actor("api_key", user=row.user, api_key=row), None
+    if kind == "jwt":
+        claims = decode_access_token(value)
+        user = claims and User.get_or_none(User.id == claims["sub"])
+        if not user or not user.is_active:
+            return Actor("anonymous"), "Invalid or expired token."
+        return Actor("user", user=user), None
+    if kind == "encounter":
+        return Actor("encounter", encounter_token=value), None
+    return Actor("anonymous"), "Unsupported authorization scheme; use Bearer."
+
+
+def load_actor():
+    """Before every request: resolve the credential into `g.actor`."""
+    g.actor, g.auth_error = _resolve()
+
+
+def reject_invalid_credentials():
+    """After rate limiting: a present-but-invalid credential is a 401."""
+    if getattr(g, "auth_error", None):
+        fail(401, g.auth_error, AUTH_HEADER)
+
+
+def current_actor():
+    return g.actor
+
+
+def current_user():
+    return g.actor.user
+
+
+def auth_required(*roles):
+    """View decorator: an account (JWT or API key) is needed, with one of `roles` if given.
+
+    No credential → 401; an encounter token here → 401; the wrong role → 403.
+    Also documents the security requirement in the OpenAPI spec.
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            actor = g.actor
+            if not actor.is_user:
+                if actor.kind == "encounter":
+                    fail(401, "Encounter tokens are accepted only by the agent encounter endpoints.",
+                         AUTH_HEADER)
+                fail(401, "Authentication required.", AUTH_HEADER)
+            if roles and actor.user.role not in roles:
+                fail(403, "Your role does not allow this.")
+            return view(*args, **kwargs)
+
+        doc = dict(getattr(wrapper, "_apidoc", {}))
+        manual = dict(doc.get("manual_doc", {}))
+        manual["security"] = USER_SECURITY
+        responses = dict(manual.get("responses", {}))
+        responses.setdefault(401, {"$ref": "#/components/responses/UNAUTHORIZED"})
+        if roles:
+            responses.setdefault(403, {"$ref": "#/components/responses/FORBIDDEN"})
+        manual["responses"] = responses
+        doc["manual_doc"] = manual
+        wrapper._apidoc = doc
+        return wrapper
+    return decorator
+
+
+__all__ = ["Actor", "ApiError", "auth_required", "current_actor", "current_user", "ip_hash"]

@@ -1,0 +1,31 @@
+"""Request and response bodies of /api/v1/auth."""
+from marshmallow import Schema, fields, validate
+
+from avycenna.schemas import Timestamp
+
+
+class LoginSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "you@clinic.com"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String()
+    token_type = fields.String(metadata={"example": "bearer"})
+    expires_in = fields.Integer(metadata={"example": 900})
+
+
+class UserSchema(Schema):
+    id = fields.String(metadata={"example": "usr_7jRtHvBk2QxZ"})
+    email = fields.Email(metadata={"example": "doctor@clinic.com"})
+    name = fields.String(metadata={"example": "Dr. Sarah Chen"})
+    role = fields.String(metadata={"example": "clinician"})
+    created_at = Timestamp(metadata={"example": "2026-01-15T09:00:00Z"})
+
+
+class UpdateMeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
+    old_password = fields.String(load_only=True, validate=validate.Length(max=1024))

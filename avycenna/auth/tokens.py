@@ -1,0 +1,66 @@
+"""JWT access tokens (PyJWT, HS256 pinned on decode).
+
+Signing keys are derived from the app's secret key per key id (`kid`); the key id
+in `JWT_KEY_ID` signs new tokens and every id in `JWT_ACCEPTED_KEY_IDS` still
+verifies, so rotating the id lets old tokens run out their 15 minutes.
+"""
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import jwt
+from flask import current_app
+
+from avycenna.clock import utcnow
+
+ALGORITHM = "HS256"
+ACCESS_TYPE = "access"
+
+
+def _signing_key(kid):
+    secret = current_app.config.get("JWT_SECRETS", {}).get(kid) or current_app.secret_key
+    return hmac.new(secret.encode() if isinstance(secret, str) else secret,
+                    b"avycenna.jwt." + kid.encode(), hashlib.sha256).digest()
+
+
+def access_token_ttl():
+    return timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL"])
+
+
+def issue_access_token(user):
+    """A signed 15-minute access token for `user`."""
+    now = utcnow()
+    kid = current_app.config["JWT_KEY_ID"]
+    claims = {
+        "sub": user.id,
+        "role": user.role,
+        "typ": ACCESS_TYPE,
+        "iss": current_app.config["JWT_ISSUER"],
+        "aud": current_app.config["JWT_AUDIENCE"],
+        "iat": now,
+        "exp": now + access_token_ttl(),
+        "jti": secrets.token_urlsafe(12),
+    }
+    return jwt.encode(claims, _signing_key(kid), algorithm=ALGORITHM, headers={"kid": kid})
+
+
+def decode_access_token(token):
+    """The claims of a valid access token, or None."""
+    try:
+        header = jwt.get_unverified_header(token)
+        kid = header.get("kid")
+        accepted = set(current_app.config["JWT_ACCEPTED_KEY_IDS"]) | {current_app.config["JWT_KEY_ID"]}
+        if header.get("alg") != ALGORITHM or kid not in accepted:
+            return None
+        claims = jwt.decode(
+            token, _signing_key(kid), algorithms=[ALGORITHM],
+            audience=current_app.config["JWT_AUDIENCE"], issuer=current_app.config["JWT_ISSUER"],
+            options={"require": ["exp", "iat", "sub", "typ", "iss", "aud"]},
+            leeway=0,
+        )
+    except jwt.PyJWTError:
+        return None
+    if claims.get("typ") != ACCESS_TYPE:
+        return None
+    return claims

@@ -1,0 +1,23 @@
+"""Time in one place: naive UTC datetimes inside, ISO 8601 with `Z` outside."""
+from datetime import datetime, timezone
+
+
+def utcnow():
+    """Current UTC time as a naive datetime (how it is stored)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_naive_utc(value):
+    """An aware or naive datetime as naive UTC (naive ones are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def isoformat(value):
+    """`2026-01-15T09:00:00Z` (microseconds kept only when present)."""
+    if value is None:
+        return None
+    value = to_naive_utc(value)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text + "Z"

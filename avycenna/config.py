@@ -1,0 +1,64 @@
+"""Configuration defaults as plain data.
+
+Precedence, lowest first: these defaults, `instance/config.py`, the unprefixed
+`DATABASE_URL` / `RATELIMIT_STORAGE_URI` environment variables, `AVYCENNA_*`
+environment variables, and finally the `test_config` given to `create_app`.
+"""
+
+VERSION = "1.0.0"
+
+DEFAULTS = {
+    # Where the data lives. None means SQLite in the instance folder.
+    "DATABASE_URL": None,
+    # Generated into instance/secret_key on first start when not configured.
+    "SECRET_KEY": None,
+    # Server (python app.py).
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "THREADS": 8,
+    # The URL people reach this server at (used in links such as checkout_url).
+    "PUBLIC_BASE_URL": None,
+    # How many reverse proxies in front of the server may set X-Forwarded-*.
+    "TRUSTED_PROXIES": 0,
+    # Largest request body accepted (bytes); some endpoints allow more.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Rate limiting (flask-limiter); memory:// per process, redis://… shared.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "avycenna",
+    "RATELIMIT_ANONYMOUS": "60/minute",
+    # Mail (SMTP). With no MAIL_HOST, messages are written to the server log.
+    "MAIL_HOST": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_STARTTLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": "AVYCENNA <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    # OpenAPI (flask-smorest).
+    "API_TITLE": "AVYCENNA API",
+    "API_VERSION": VERSION,
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/docs/assets/swagger-ui/",
+    "OPENAPI_REDOC_PATH": "/redoc",
+    "OPENAPI_REDOC_URL": "/docs/assets/redoc/redoc.standalone.js",
+    "JSON_SORT_KEYS": False,
+}
+
+# Environment variables read without the AVYCENNA_ prefix (twelve-factor names).
+UNPREFIXED_ENV = ("DATABASE_URL", "RATELIMIT_STORAGE_URI")
+DEFAULTS.update({
+    "RATELIMIT_JWT": "100/minute",
+    "RATELIMIT_API_KEY": "1000/minute",
+    # JWT access tokens.
+    "ACCESS_TOKEN_TTL": 15 * 60,
+    "JWT_ISSUER": "avycenna",
+    "JWT_AUDIENCE": "avycenna-api",
+    "JWT_KEY_ID": "k1",
+    "JWT_ACCEPTED_KEY_IDS": [],
+})

@@ -1,0 +1,30 @@
+"""`GET /health`: liveness and database reachability, no auth, no rate limit."""
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from avycenna.clock import isoformat, utcnow
+from avycenna.db import ping
+
+blp = Blueprint("health", __name__, url_prefix="/health",
+                description="Service health for uptime monitoring.")
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"example": "healthy"})
+    version = fields.String(metadata={"example": "1.0.0"})
+    timestamp = fields.String(metadata={"example": "2026-06-30T14:22:00Z"})
+
+
+@blp.route("")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema, description="The database cannot be reached.")
+    def get(self):
+        """Report whether the server and its database are up."""
+        healthy = ping()
+        body = {"status": "healthy" if healthy else "unhealthy",
+                "version": current_app.config["API_VERSION"],
+                "timestamp": isoformat(utcnow())}
+        return body, (200 if healthy else 503)

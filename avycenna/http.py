@@ -1,0 +1,36 @@
+"""Request hooks shared by every endpoint: request ids and the JSON-only body rule."""
+import re
+import uuid
+
+from flask import g, request
+
+from avycenna.errors import fail
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def assign_request_id():
+    """Echo a sane client `X-Request-ID`, otherwise make one."""
+    sent = request.headers.get("X-Request-ID", "")
+    g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
+def require_json_body():
+    """An API request with a body must send JSON: anything else is a 415."""
+    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+        return
+    has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    if has_body and not request.is_json:
+        fail(415, "Request body must be JSON (Content-Type: application/json).")
+
+
+def add_request_id(response):
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+def init_app(app):
+    app.before_request(assign_request_id)
+    app.before_request(require_json_body)
+    app.after_request(add_request_id)

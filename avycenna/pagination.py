@@ -1,0 +1,68 @@
+"""Keyset pagination: `WHERE key > cursor ORDER BY key LIMIT n+1`.
+
+The cursor is an opaque, signed token of the last row's sort key, so the cost
+of a page never grows with how deep it is and clients cannot forge positions.
+"""
+from datetime import datetime
+
+from flask import current_app
+from peewee import DateTimeField, Tuple
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from avycenna.errors import validation_error
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.secret_key, salt="avycenna.cursor")
+
+
+def encode_cursor(values):
+    return _serializer().dumps(list(values))
+
+
+def decode_cursor(cursor):
+    try:
+        return _serializer().loads(cursor)
+    except BadSignature:
+        validation_error(["query", "cursor"], "Invalid cursor.")
+
+
+def paginate(query, columns, limit, cursor, descending=False, key=None):
+    """One page of `query` ordered by `columns` (a unique tuple, e.g. (created_at, id)).
+
+    `key(row)` gives the cursor values of a row (default: the columns' names).
+    Returns `{"data": rows, "next_cursor": str | None}`.
+    """
+    if cursor:
+        values = decode_cursor(cursor)
+        if not isinstance(values, list) or len(values) != len(columns):
+            validation_error(["query", "cursor"], "Invalid cursor.")
+        values = [_from_cursor(col, v) for col, v in zip(columns, values)]
+        left = Tuple(*columns)
+        query = query.where(left < Tuple(*values) if descending else left > Tuple(*values))
+    order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
+    rows = list(query.order_by(*order).limit(limit + 1))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        values = key(last) if key else [getattr(last, c.name) for c in columns]
+        next_cursor = encode_cursor([_jsonable(v) for v in values])
+    return {"data": rows, "next_cursor": next_cursor}
+
+
+def _from_cursor(column, value):
+    if isinstance(column, DateTimeField):
+        try:
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            validation_error(["query", "cursor"], "Invalid cursor.")
+    return value
+
+
+def _jsonable(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "hex") and not isinstance(value, (bytes, int, float)):
+        return str(value)
+    return value

@@ -1,0 +1,48 @@
+"""Schema pieces every resource uses: timestamps, errors, cursor pages."""
+from marshmallow import Schema, fields, validate
+
+from avycenna.clock import isoformat, to_naive_utc
+
+
+class Timestamp(fields.DateTime):
+    """ISO 8601 UTC with `Z` out; any ISO 8601 with an offset (or `Z`) in."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            raise self.make_error("timezone")
+        return to_naive_utc(parsed)
+
+    default_error_messages = {"timezone": "Timestamp needs a timezone, e.g. 2026-01-15T09:00:00Z."}
+
+
+class ErrorSchema(Schema):
+    detail = fields.String(required=True, metadata={"example": "Grant not found or access denied."})
+
+
+class ValidationItemSchema(Schema):
+    loc = fields.List(fields.Raw(), metadata={"example": ["body", "email"]})
+    msg = fields.String(metadata={"example": "Not a valid email address."})
+    type = fields.String(metadata={"example": "value_error.email"})
+
+
+class ValidationErrorSchema(Schema):
+    detail = fields.List(fields.Nested(ValidationItemSchema), required=True)
+
+
+class PageArgs(Schema):
+    """`?limit=&cursor=` for keyset-paginated lists."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+def page_schema(item_schema, name):
+    """`{"data": [...], "next_cursor": …}` for one item schema."""
+    return Schema.from_dict({
+        "data": fields.List(fields.Nested(item_schema)),
+        "next_cursor": fields.String(allow_none=True),
+    }, name=name)

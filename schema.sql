@@ -1,0 +1,15 @@
+-- AVYCENNA schema: generated from the models by `flask --app app db schema`.
+-- Do not edit by hand; a test fails when this file drifts from the models.
+
+CREATE TABLE "user" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(200) NOT NULL, "role" VARCHAR(16) NOT NULL, "password_hash" VARCHAR(255), "is_active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "disabled_at" DATETIME);
+CREATE UNIQUE INDEX "user_email" ON "user" ("email");
+
+CREATE TABLE "api_key" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "name" VARCHAR(100) NOT NULL, "prefix" VARCHAR(16) NOT NULL, "key_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "last_used_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "api_key_user_id" ON "api_key" ("user_id");
+CREATE UNIQUE INDEX "api_key_key_hash" ON "api_key" ("key_hash");
+
+CREATE TABLE "audit_event" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "at" DATETIME NOT NULL, "action" VARCHAR(64) NOT NULL, "outcome" VARCHAR(16) NOT NULL, "actor_type" VARCHAR(16) NOT NULL, "actor_user_id" VARCHAR(32), "actor_key_id" VARCHAR(32), "actor_encounter_id" VARCHAR(32), "patient_id" VARCHAR(36), "target_type" VARCHAR(32), "target_id" VARCHAR(64), "ip_hash" VARCHAR(64), "request_id" VARCHAR(128), "details" TEXT NOT NULL);
+CREATE INDEX "audit_event_at" ON "audit_event" ("at");
+CREATE INDEX "audit_event_action" ON "audit_event" ("action");
+CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
+CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");

@@ -1,0 +1,100 @@
+"""Fixtures: an app on its own database (SQLite file, or a fresh PostgreSQL database
+when AVYCENNA_TEST_DATABASE_URL is set), a client, a CLI runner, and sign-in helpers.
+
+Backends come from the environment so the same suite runs both ways:
+  AVYCENNA_TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test
+  AVYCENNA_TEST_REDIS_URL=redis://127.0.0.1:6379/0
+"""
+import os
+import uuid
+
+import pytest
+
+from tests import backends
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = backends.create_test_database(tmp_path_factory.mktemp("db"))
+    yield url
+    backends.drop_test_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    return os.environ.get("AVYCENNA_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def app_config(database_url, redis_url, tmp_path):
+    """The test config for create_app; tests may change it before using `app`."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "RATELIMIT_KEY_PREFIX": "avytest-" + uuid.uuid4().hex,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    }
+    if redis_url:
+        config["RATELIMIT_STORAGE_URI"] = redis_url
+    return config
+
+
+@pytest.fixture
+def app(app_config):
+    from avycenna import create_app
+    from avycenna.migrate import upgrade
+
+    app = create_app(app_config)
+    with app.app_context():
+        upgrade()
+    yield app
+    backends.empty_tables()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(role="member", email=None, password=None) → User."""
+    from avycenna.auth.users import create_user
+    from avycenna.db import database
+
+    def make(role="member", email=None, password=None, name="Test Person"):
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.test"
+        with app.app_context(), database.obj.connection_context():
+            return create_user(email, role=role, name=name, password=password)
+    return make
+
+
+@pytest.fixture
+def token_for(app):
+    """token_for(user) → Authorization headers with a fresh access token."""
+    from avycenna.auth.tokens import issue_access_token
+
+    def headers(user):
+        with app.app_context():
+            return {"Authorization": "Bearer " + issue_access_token(user)}
+    return headers
+
+
+@pytest.fixture
+def key_for(app):
+    """key_for(user) → X-API-Key headers with a new API key."""
+    from avycenna.api_keys.service import create_key
+    from avycenna.db import database
+
+    def headers(user, name="test key"):
+        with app.app_context(), database.obj.connection_context():
+            _, key = create_key(user, name)
+        return {"X-API-Key": key}
+    return headers
