@@ -13,3 +13,6 @@ CREATE INDEX "audit_event_at" ON "audit_event" ("at");
 CREATE INDEX "audit_event_action" ON "audit_event" ("action");
 CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
 CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
+
+CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "patient_account_id" ON "patient" ("account_id");

@@ -43,5 +43,6 @@ def test_docs_pages_load_only_local_assets(client):
         assert assets, page
         for url in assets:
             assert url.startswith("/"), f"{page} references outside host: {url}"
-            assert client.get(url).status_code == 200, url
+            with client.get(url) as asset:
+                assert asset.status_code == 200, url
         assert "http://" not in html and "https://" not in html
