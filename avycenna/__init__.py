@@ -53,7 +53,7 @@ def create_app(test_config=None):
     from avycenna import api, cli, errors, http
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna.docs import blp as docs_blp
-    from avycenna import ratelimit
+    from avycenna import ratelimit, web
 
     db.init_app(app)
     app.before_request(http.assign_request_id)
@@ -65,5 +65,6 @@ def create_app(test_config=None):
     errors.register(app)
     app.register_blueprint(docs_blp)
     app.extensions["avycenna_api"] = api.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app

@@ -98,3 +98,6 @@ def key_for(app):
             _, key = create_key(user, name)
         return {"X-API-Key": key}
     return headers
+
+
+from tests.web_fixtures import browser, live_server, page, phone  # noqa: E402,F401 (browser tests)

@@ -3,8 +3,10 @@ import hmac
 
 from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.secrets import generate_key, hash_key, looks_valid, visible_prefix
+from avycenna.audit.service import record
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
+from avycenna.errors import not_found
 
 
 def create_key(user, name):
@@ -32,3 +34,23 @@ def touch(row, min_interval_seconds=60):
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= min_interval_seconds:
         ApiKey.update(last_used_at=now).where(ApiKey.id == row.id).execute()
         row.last_used_at = now
+
+
+def list_keys(user):
+    """`user`'s keys, oldest first (never the secret part)."""
+    return ApiKey.select().where(ApiKey.user == user).order_by(ApiKey.created_at)
+
+
+def issue_key(user, name):
+    """Create a key for the signed-in `user` and audit it: (row, the full key shown once)."""
+    row, key = create_key(user, name)
+    record("api_key.create", target_type="api_key", target_id=row.id)
+    return row, key
+
+
+def delete_key(user, key_id):
+    """Revoke one of `user`'s keys at once; 404 when it is not theirs."""
+    deleted = ApiKey.delete().where((ApiKey.id == key_id) & (ApiKey.user == user)).execute()
+    if not deleted:
+        not_found("API key not found.")
+    record("api_key.delete", target_type="api_key", target_id=key_id)

@@ -2,12 +2,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import CreatedKeySchema, KeySchema, NewKeySchema
-from avycenna.api_keys.service import create_key
-from avycenna.audit.service import record
+from avycenna.api_keys.service import delete_key, issue_key, list_keys
 from avycenna.auth.actor import auth_required, current_user
-from avycenna.errors import not_found
 
 blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys",
                 description="Personal API keys (`avk_…`) for scripts and agents.")
@@ -19,15 +16,14 @@ class Keys(MethodView):
     @blp.response(200, KeySchema(many=True))
     def get(self):
         """List your API keys (never the secret part)."""
-        return ApiKey.select().where(ApiKey.user == current_user()).order_by(ApiKey.created_at)
+        return list_keys(current_user())
 
     @auth_required()
     @blp.arguments(NewKeySchema)
     @blp.response(201, CreatedKeySchema)
     def post(self, body):
         """Create an API key; the full key is in this response only."""
-        row, key = create_key(current_user(), body["name"])
-        record("api_key.create", target_type="api_key", target_id=row.id)
+        row, key = issue_key(current_user(), body["name"])
         row.key = key
         return row
 
@@ -39,7 +35,4 @@ class Key(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, key_id):
         """Delete (revoke) an API key at once."""
-        deleted = ApiKey.delete().where((ApiKey.id == key_id) & (ApiKey.user == current_user())).execute()
-        if not deleted:
-            not_found("API key not found.")
-        record("api_key.delete", target_type="api_key", target_id=key_id)
+        delete_key(current_user(), key_id)

@@ -1,0 +1,51 @@
+"""The HTML pages: sign-in, the account dashboard, the checkout and the clinician console.
+
+Pages are a plain Flask blueprint rendering Jinja templates. They call the same service
+functions as the JSON API, so every rule lives once. Browsers are signed in by Flask's
+signed session cookie, which the JSON API never reads (`avycenna.auth.actor`); every form
+carries a CSRF token (Flask-WTF), checked here only. Every page is sent with a
+Content-Security-Policy that allows the server's own assets and nothing inline.
+"""
+from flask import Blueprint, current_app, session
+from flask_wtf.csrf import CSRFProtect
+
+from avycenna.auth.actor import client_ip
+from avycenna.ratelimit import limiter
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/web")
+csrf = CSRFProtect()
+
+
+def page_limit():
+    return current_app.config["RATELIMIT_WEB"]
+
+
+def page_limit_key():
+    """Pages are limited per signed-in account, else per client IP."""
+    user_id = session.get("uid")
+    return "web-user:" + user_id if user_id else "web-ip:" + client_ip()
+
+
+def check_csrf():
+    csrf.protect()
+
+
+# Blueprint set-up happens once, at import; init_app may run for many apps (tests).
+from avycenna.web import errors, sessions  # noqa: E402
+from avycenna.web.security import add_security_headers  # noqa: E402
+
+bp.before_request(sessions.load_session_user)
+bp.before_request(check_csrf)
+bp.after_request(add_security_headers)
+errors.register_page_handlers(bp)
+limiter.limit(page_limit, key_func=page_limit_key)(bp)
+
+from avycenna.web import account, admin, checkout, console, filters, signin  # noqa: E402,F401 (routes)
+
+
+def init_app(app):
+    """Register the pages, their CSRF check and the HTML 404 for browsers."""
+    csrf.init_app(app)
+    errors.register_browser_not_found(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,45 @@
+"""The account dashboard: API keys, patients, grants, encounters, billing, access logs."""
+from flask import flash, redirect, render_template, request, url_for
+
+from avycenna.api_keys import service as keys
+from avycenna.api_keys.schemas import NewKeySchema
+from avycenna.web import bp
+from avycenna.web.forms import attempt, parse
+from avycenna.web.sessions import page_user, signin_required
+
+
+@bp.get("/account")
+@signin_required()
+def account():
+    user = page_user()
+    return render_template("web/account.html", user=user, keys=list(keys.list_keys(user)))
+
+
+def render_keys(errors=None, status=200, new_key=None, name=""):
+    return render_template("web/keys.html", keys=list(keys.list_keys(page_user())),
+                           errors=errors or {}, new_key=new_key, name=name), status
+
+
+@bp.get("/account/keys")
+@signin_required()
+def api_keys():
+    return render_keys()
+
+
+@bp.post("/account/keys")
+@signin_required()
+def create_api_key():
+    data, errors = parse(NewKeySchema(), request.form)
+    if errors:
+        return render_keys(errors, 422, name=request.form.get("name", ""))
+    row, key = keys.issue_key(page_user(), data["name"])
+    return render_keys(new_key={"row": row, "key": key}, status=201)
+
+
+@bp.post("/account/keys/<key_id>/delete")
+@signin_required()
+def delete_api_key(key_id):
+    _, errors = attempt(keys.delete_key, page_user(), key_id)
+    flash(errors.get("") or "The key is deleted; it stops working at once.",
+          "error" if errors else "info")
+    return redirect(url_for("web.api_keys"))

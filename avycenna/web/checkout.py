@@ -1,0 +1,1 @@
+"""The checkout page an agent sends a person to (`checkout_url`)."""

@@ -1,0 +1,55 @@
+"""Forms read by the API's own schemas, and service errors shown next to the field.
+
+A page never re-states a rule: it loads the form through the marshmallow schema the
+API endpoint uses, then calls the same service function. Errors come back as
+`{field: message}` for the template (`""` holds a message for the whole form).
+"""
+from marshmallow import ValidationError
+
+from avycenna.errors import ApiError
+
+
+def _first(messages):
+    while isinstance(messages, (list, tuple)) and messages:
+        messages = messages[0]
+    if isinstance(messages, dict):
+        return _first(next(iter(messages.values()), ""))
+    return str(messages)
+
+
+def parse(schema, form):
+    """(data, errors): the form's filled-in fields loaded by `schema`."""
+    raw = {name: form[name] if "password" in name else form[name].strip()
+           for name in schema.fields
+           if form.get(name, "").strip() != "" and not schema.fields[name].dump_only}
+    try:
+        return schema.load(raw), {}
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
+        return None, {("" if name == "_schema" else name): _first(msgs)
+                      for name, msgs in messages.items()}
+
+
+def service_errors(error: ApiError):
+    """An ApiError from a service function as form errors."""
+    detail = (getattr(error, "data", None) or {}).get("detail")
+    if isinstance(detail, list):
+        errors = {}
+        for item in detail:
+            loc = item.get("loc") or []
+            errors.setdefault(loc[-1] if len(loc) > 1 else "", item.get("msg", ""))
+        return errors
+    return {"": error.description}
+
+
+def attempt(action, *args, **kwargs):
+    """(result, errors): call a service function, turning its ApiError into form errors.
+
+    Only client errors become form errors; a 5xx is re-raised to the error page.
+    """
+    try:
+        return action(*args, **kwargs), {}
+    except ApiError as error:
+        if error.code >= 500:
+            raise
+        return None, service_errors(error)

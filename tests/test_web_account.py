@@ -1,0 +1,60 @@
+"""The account dashboard in a real browser: sign in, mint an API key, use it, delete it."""
+import re
+
+import requests
+
+from tests.web_fixtures import no_horizontal_scroll
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in_with_password(page, email, password=PASSWORD):
+    page.goto("/signin")
+    page.fill("#pw-email", email)
+    page.fill("#f-password", password)
+    page.click("form[action='/signin/password'] button[type=submit]")
+
+
+def test_mint_an_api_key_from_the_dashboard_and_use_it(page, live_server, make_user):
+    user = make_user(email="keys@example.test", password=PASSWORD)
+    sign_in_with_password(page, user.email)
+    page.wait_for_url("**/account")
+    page.click("text=API keys")
+    page.fill("#f-name", "my agent")
+    page.click("text=Create key")
+
+    key = page.input_value("#new-key-value")
+    assert re.fullmatch(r"avk_\S+", key)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.click("button[data-copy=new-key-value]")
+    page.wait_for_selector("#new-key-value-status:has-text('Copied')")
+
+    me = requests.get(live_server.url + "/api/v1/auth/me", headers={"X-API-Key": key}, timeout=10)
+    assert me.status_code == 200 and me.json()["email"] == user.email
+
+    page.goto("/account/keys")  # the key is never shown again
+    assert key not in page.content()
+    assert page.locator("td", has_text="my agent").count() == 1
+    page.click("table button:has-text('Delete')")
+    page.wait_for_selector("text=The key is deleted")
+    gone = requests.get(live_server.url + "/api/v1/auth/me", headers={"X-API-Key": key}, timeout=10)
+    assert gone.status_code == 401
+
+
+def test_empty_key_name_error_sits_next_to_the_field(page, make_user):
+    user = make_user(password=PASSWORD)
+    sign_in_with_password(page, user.email)
+    page.goto("/account/keys")
+    page.click("text=Create key")
+    error = page.locator("#f-name-error")
+    assert error.is_visible()
+    assert page.get_attribute("#f-name", "aria-describedby").endswith("f-name-error")
+
+
+def test_dashboard_fits_a_phone(phone, make_user):
+    user = make_user(password=PASSWORD)
+    sign_in_with_password(phone, user.email)
+    phone.wait_for_url("**/account")
+    assert no_horizontal_scroll(phone)
+    phone.goto("/account/keys")
+    assert no_horizontal_scroll(phone)

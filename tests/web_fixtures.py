@@ -1,0 +1,88 @@
+"""Browser-test fixtures: the app served live by waitress, and headless Chromium.
+
+Chromium is Debian's /usr/bin/chromium (installed by `make test`), driven by the
+`playwright` package; `playwright install` is never needed.
+"""
+import os
+import threading
+
+import pytest
+
+CHROMIUM = os.environ.get("AVYCENNA_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "screenshots")
+
+
+class LiveServer:
+    """`app` served by waitress on a free loopback port in a background thread."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="avycenna-test")
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        from waitress import wasyncore
+
+        # Close every channel from inside the server's own loop, which then ends.
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        self.thread.join(10)
+        self.server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on http://127.0.0.1:<port>; its links (checkout_url) point there too."""
+    server = LiveServer(app)
+    app.config["PUBLIC_BASE_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (own cookies) opening pages on the live server; desktop size."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A 375-px-wide phone tab."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name):
+    """Save a full-page screenshot to docs/screenshots/<name>.png (shown in the README)."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, name + ".png"), full_page=True)
+
+
+def no_horizontal_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
