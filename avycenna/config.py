@@ -63,20 +63,12 @@ DEFAULTS.update({
     "JWT_ACCEPTED_KEY_IDS": [],
 })
 DEFAULTS.update({
-    # Browser pages (checkout, dashboard, console): Flask's signed session cookie.
-    # A plain-HTTP LAN install must set AVYCENNA_SESSION_COOKIE_SECURE=false.
-    "SESSION_COOKIE_NAME": "avycenna_session",
+    # Browser pages (checkout, dashboard, console) use Flask's signed session cookie,
+    # always HttpOnly and SameSite=Lax. Secure by default: a plain-HTTP LAN install must
+    # set AVYCENNA_SESSION_COOKIE_SECURE=false or browsers will not keep the sign-in.
     "SESSION_COOKIE_SECURE": True,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
     # How long a browser stays signed in (seconds).
     "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
     # Page requests per minute, per signed-in user or else per client IP.
     "RATELIMIT_WEB": "300/minute",
-    # CSRF (Flask-WTF): checked by the pages only; the JSON API never reads cookies.
-    # A form stays valid as long as the session; the Referer check is off because pages
-    # send no Referer (Referrer-Policy: no-referrer keeps checkout tokens private).
-    "WTF_CSRF_CHECK_DEFAULT": False,
-    "WTF_CSRF_TIME_LIMIT": None,
-    "WTF_CSRF_SSL_STRICT": False,
 })

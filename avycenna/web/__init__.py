@@ -44,8 +44,23 @@ limiter.limit(page_limit, key_func=page_limit_key)(bp)
 from avycenna.web import account, admin, checkout, console, filters, signin  # noqa: E402,F401 (routes)
 
 
+# Not settings: the cookie is never readable by script nor sent cross-site on POSTs; the
+# CSRF token is checked by the pages only (the JSON API never reads cookies) and lives as
+# long as the session; Flask-WTF's Referer check is off because pages send no Referer
+# (Referrer-Policy: no-referrer keeps checkout tokens private).
+FIXED_CONFIG = {
+    "SESSION_COOKIE_NAME": "avycenna_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": False,
+}
+
+
 def init_app(app):
     """Register the pages, their CSRF check and the HTML 404 for browsers."""
+    app.config.update(FIXED_CONFIG)
     csrf.init_app(app)
     errors.register_browser_not_found(app)
     app.register_blueprint(bp)
