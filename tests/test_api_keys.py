@@ -80,3 +80,18 @@ def test_keys_of_a_disabled_user_are_401(client, app, make_user, key_for):
     with app.app_context():
         User.update(is_active=False).where(User.id == user.id).execute()
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_the_key_never_reaches_the_audit_log_or_server_log(client, app, make_user, token_for, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    headers = token_for(make_user())
+    created = create(client, headers).get_json()
+    client.get("/api/v1/auth/me", headers={"X-API-Key": created["key"]})
+    client.delete(f"/api/v1/api-keys/{created['id']}", headers=headers)
+    client.get("/api/v1/auth/me", headers={"X-API-Key": created["key"]})
+    with app.app_context():
+        rows = [str(e.__data__) for e in AuditEvent.select()]
+    assert rows and all(created["key"] not in row for row in rows)
+    assert created["key"] not in caplog.text

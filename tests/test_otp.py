@@ -177,3 +177,33 @@ def test_sends_are_throttled_per_client_ip(client, app, mailbox):
         assert send(client, f"p{i}@example.test").status_code == 202
     assert send(client, "p9@example.test").status_code == 429
     assert send(client, "p9@example.test", environ_base={"REMOTE_ADDR": "127.0.0.7"}).status_code == 202
+
+
+def audit_text(app):
+    from avycenna.audit.models import AuditEvent
+
+    with app.app_context():
+        return [str(e.__data__) for e in AuditEvent.select()]
+
+
+def test_sends_and_sign_ins_are_audited_without_the_code(client, app, mailbox, caplog):
+    import logging
+
+    from avycenna.audit.models import AuditEvent
+
+    caplog.set_level(logging.DEBUG)
+    send(client, "pat@example.test")
+    code = code_in(mailbox, "pat@example.test")
+    verify(client, "pat@example.test", wrong(code))
+    tokens = verify(client, "pat@example.test", code).get_json()
+    with app.app_context():
+        events = [(e.action, e.outcome) for e in AuditEvent.select().order_by(AuditEvent.at)]
+        assert all(e.ip_hash for e in AuditEvent.select())
+    assert events == [("auth.otp_send", "success"), ("auth.otp_verify", "failure"),
+                      ("user.signup", "success"), ("auth.otp_verify", "success")]
+    # Everything the server logged (the loopback SMTP server's own "mail.log" is the recipient's side).
+    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))
+    assert "otp_code" in server_log  # the SQL log really was captured
+    for text in audit_text(app) + [server_log]:
+        assert code not in text and wrong(code) not in text
+        assert tokens["refresh_token"] not in text and tokens["access_token"] not in text
