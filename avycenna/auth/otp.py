@@ -55,7 +55,7 @@ def send_code(email):
                        expires_at=now + timedelta(seconds=ttl))
     try:
         send_mail(email, SUBJECT, f"Your sign-in code is {code}\n\n"
-                                  f"It is valid for {ttl // 60} minutes and can be used once. "
+                                  f"It is valid for {ttl // 60} minutes and can be used once.\n"
                                   "If you did not ask for it, ignore this mail.\n")
     except MailError:
         record("auth.otp_send", outcome="failure", user_id=user.id if user else None)

@@ -26,6 +26,15 @@ signin_limit = limiter.shared_limit(config_limit("RATELIMIT_AUTH"), scope="auth"
                                     override_defaults=False)
 
 
+def token_exchange(args_schema):
+    """The decorators of a sign-in endpoint: per-IP budget, body, the token response, 401."""
+    def decorate(view):
+        view = blp.alt_response(401, response="UNAUTHORIZED")(view)
+        view = blp.response(200, TokenSchema)(view)
+        return signin_limit(blp.arguments(args_schema)(view))
+    return decorate
+
+
 def otp_email_key():
     """The address an OTP is requested for, hashed (no addresses in the limit storage)."""
     body = request.get_json(silent=True)
@@ -36,10 +45,7 @@ def otp_email_key():
 
 @blp.route("/login")
 class Login(MethodView):
-    @signin_limit
-    @blp.arguments(LoginSchema)
-    @blp.response(200, TokenSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @token_exchange(LoginSchema)
     def post(self, body):
         """Exchange e-mail and password for an access token and a refresh token."""
         return password_login(body["email"], body["password"])
@@ -62,10 +68,7 @@ class OtpSend(MethodView):
 
 @blp.route("/otp/verify")
 class OtpVerify(MethodView):
-    @signin_limit
-    @blp.arguments(OtpVerifySchema)
-    @blp.response(200, TokenSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @token_exchange(OtpVerifySchema)
     def post(self, body):
         """Exchange the mailed code for tokens; the first sign-in creates a member account."""
         return otp_login(body["email"], body["otp"])
@@ -73,10 +76,7 @@ class OtpVerify(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @signin_limit
-    @blp.arguments(RefreshSchema)
-    @blp.response(200, TokenSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @token_exchange(RefreshSchema)
     def post(self, body):
         """Exchange a refresh token for new tokens; the old one stops working."""
         return refresh_login(body["refresh_token"])
