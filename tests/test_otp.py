@@ -171,6 +171,13 @@ def test_sends_are_throttled_per_address(client, app, mailbox):
     assert send(client, "other@example.test", environ_base={"REMOTE_ADDR": "127.0.0.9"}).status_code == 202
 
 
+def test_malformed_sends_do_not_use_up_an_address_budget(client, app, mailbox):
+    app.config["RATELIMIT_OTP_EMAIL"] = "2/hour"
+    for _ in range(3):
+        assert client.post("/api/v1/auth/otp/send", json={"email": "not-an-address"}).status_code == 422
+    assert send(client, "pat@example.test").status_code == 202
+
+
 def test_sends_are_throttled_per_client_ip(client, app, mailbox):
     app.config["RATELIMIT_OTP_IP"] = "3/hour"
     for i in range(3):

@@ -54,7 +54,8 @@ class Login(MethodView):
 @blp.route("/otp/send")
 class OtpSend(MethodView):
     @signin_limit
-    @limiter.limit(config_limit("RATELIMIT_OTP_EMAIL"), key_func=otp_email_key, override_defaults=False)
+    @limiter.limit(config_limit("RATELIMIT_OTP_EMAIL"), key_func=otp_email_key, override_defaults=False,
+                   deduct_when=lambda response: response.status_code == 202)
     @limiter.limit(config_limit("RATELIMIT_OTP_IP"), key_func=ip_key, override_defaults=False)
     @blp.arguments(OtpSendSchema)
     @blp.response(202, OtpSentSchema)
