@@ -8,6 +8,8 @@ from avycenna.api_keys.service import create_key
 from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.errors import not_found
+from avycenna.pagination import paginate
+from avycenna.schemas import PageArgs, page_schema
 
 blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys",
                 description="Personal API keys (`avk_…`) for scripts and agents.")
@@ -16,10 +18,12 @@ blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys",
 @blp.route("")
 class Keys(MethodView):
     @auth_required()
-    @blp.response(200, KeySchema(many=True))
-    def get(self):
-        """List your API keys (never the secret part)."""
-        return ApiKey.select().where(ApiKey.user == current_user()).order_by(ApiKey.created_at)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(KeySchema, "KeyPage"))
+    def get(self, args):
+        """List your API keys, oldest first (never the secret part)."""
+        return paginate(ApiKey.select().where(ApiKey.user == current_user()),
+                        (ApiKey.created_at, ApiKey.id), args["limit"], args["cursor"])
 
     @auth_required()
     @blp.arguments(NewKeySchema)
