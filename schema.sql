@@ -14,5 +14,13 @@ CREATE INDEX "audit_event_action" ON "audit_event" ("action");
 CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
 CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
+CREATE TABLE "otp_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "code_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "attempts" INTEGER NOT NULL, "consumed_at" DATETIME);
+CREATE INDEX "otp_code_email" ON "otp_code" ("email");
+
 CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "patient_account_id" ON "patient" ("account_id");
+
+CREATE TABLE "refresh_token" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "family" VARCHAR(32) NOT NULL, "token_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, "revoked_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "refresh_token_user_id" ON "refresh_token" ("user_id");
+CREATE INDEX "refresh_token_family" ON "refresh_token" ("family");
+CREATE UNIQUE INDEX "refresh_token_token_hash" ON "refresh_token" ("token_hash");

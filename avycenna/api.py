@@ -30,11 +30,12 @@ class Api(flask_smorest.Api):
 
 def blueprints():
     """Every API blueprint, in the order they appear in the docs."""
+    from avycenna.admin.users import blp as admin_users
     from avycenna.api_keys.views import blp as api_keys
     from avycenna.auth.views import blp as auth
     from avycenna.health import blp as health
 
-    return [health, auth, api_keys]
+    return [health, auth, api_keys, admin_users]
 
 
 def init_app(app):

@@ -63,6 +63,16 @@ DEFAULTS.update({
     "JWT_ACCEPTED_KEY_IDS": [],
 })
 DEFAULTS.update({
+    # Identity: refresh tokens, e-mail OTP sign-in, self sign-up, sign-in rate limits.
+    "REFRESH_TOKEN_TTL": 30 * 24 * 3600,  # seconds
+    "OTP_TTL": 10 * 60,  # seconds a code stays valid
+    "OTP_MAX_ATTEMPTS": 5,  # wrong codes before the code is burned
+    "ALLOW_SIGNUP": True,  # first OTP verify of an unknown address creates a member
+    "RATELIMIT_AUTH": "20/minute",  # per client IP on the sign-in endpoints under /auth
+    "RATELIMIT_OTP_EMAIL": "5/hour",  # OTP sends per address
+    "RATELIMIT_OTP_IP": "20/hour",  # OTP sends per client IP
+})
+DEFAULTS.update({
     # Browser pages (checkout, dashboard, console) use Flask's signed session cookie,
     # always HttpOnly and SameSite=Lax. Secure by default: a plain-HTTP LAN install must
     # set AVYCENNA_SESSION_COOKIE_SECURE=false or browsers will not keep the sign-in.

@@ -45,3 +45,12 @@ def init_app(app):
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     limiter.init_app(app)
+
+
+def ip_key():
+    return "ip:" + client_ip()
+
+
+def config_limit(name):
+    """A limit read from the config at request time (so each app can set its own)."""
+    return lambda: current_app.config[name]

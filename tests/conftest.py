@@ -100,4 +100,46 @@ def key_for(app):
     return headers
 
 
+class Mailbox:
+    """What a real SMTP server on 127.0.0.1 received: parsed `email.message.EmailMessage`s."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        content = envelope.content.replace(b"\r\n", b"\n")
+        self.messages.append(message_from_bytes(content, policy=policy.default))
+        return "250 Message accepted"
+
+    def to(self, address):
+        """Every message sent to `address`, oldest first."""
+        return [m for m in self.messages if m["To"] == address]
+
+    def last_body(self, address):
+        return self.to(address)[-1].get_content()
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real aiosmtpd server on loopback, and the app configured to send through it."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=controller.port)
+    yield box
+    controller.stop()
+
+
 from tests.web_fixtures import browser, live_server, page, phone  # noqa: E402,F401 (browser tests)

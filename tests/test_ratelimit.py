@@ -11,7 +11,7 @@ def app_config(app_config):
 
 
 def test_headers_on_api_responses(client):
-    r = client.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x"})
+    r = client.get("/api/v1/auth/me")
     assert r.headers["X-RateLimit-Limit"] == "3"
     assert r.headers["X-RateLimit-Remaining"] == "2"
     assert int(r.headers["X-RateLimit-Reset"]) > 0

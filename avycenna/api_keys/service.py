@@ -37,8 +37,8 @@ def touch(row, min_interval_seconds=60):
 
 
 def list_keys(user):
-    """`user`'s keys, oldest first (never the secret part)."""
-    return ApiKey.select().where(ApiKey.user == user).order_by(ApiKey.created_at)
+    """`user`'s keys (never the secret part); callers order or paginate."""
+    return ApiKey.select().where(ApiKey.user == user)
 
 
 def issue_key(user, name):

@@ -2,9 +2,12 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import CreatedKeySchema, KeySchema, NewKeySchema
 from avycenna.api_keys.service import delete_key, issue_key, list_keys
 from avycenna.auth.actor import auth_required, current_user
+from avycenna.pagination import paginate
+from avycenna.schemas import PageArgs, page_schema
 
 blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys",
                 description="Personal API keys (`avk_…`) for scripts and agents.")
@@ -13,10 +16,12 @@ blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys",
 @blp.route("")
 class Keys(MethodView):
     @auth_required()
-    @blp.response(200, KeySchema(many=True))
-    def get(self):
-        """List your API keys (never the secret part)."""
-        return list_keys(current_user())
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(KeySchema, "KeyPage"))
+    def get(self, args):
+        """List your API keys, oldest first (never the secret part)."""
+        return paginate(list_keys(current_user()), (ApiKey.created_at, ApiKey.id),
+                        args["limit"], args["cursor"])
 
     @auth_required()
     @blp.arguments(NewKeySchema)

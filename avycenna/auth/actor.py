@@ -72,6 +72,8 @@ def _presented():
         return "invalid", None
     if value.startswith("avk_"):
         return "api_key", value
+    if value.startswith("avr_"):
+        return "refresh", value
     if value.count(".") == 2:
         return "jwt", value
     return "encounter", value
@@ -99,6 +101,8 @@ def _resolve():
         return Actor("user", user=user), None
     if kind == "encounter":
         return Actor("encounter", encounter_token=value), None
+    if kind == "refresh":
+        return Actor("anonymous"), "A refresh token is not an access token; use it at /api/v1/auth/refresh."
     return Actor("anonymous"), "Unsupported authorization scheme; use Bearer."
 
 

@@ -1,5 +1,5 @@
 """Accounts."""
-from peewee import BooleanField, CharField, DateTimeField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from avycenna.clock import utcnow
 from avycenna.db import BaseModel
@@ -18,3 +18,26 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     disabled_at = DateTimeField(null=True)
+
+
+class RefreshToken(BaseModel):
+    """One opaque refresh token; every token rotated from one sign-in shares a `family`."""
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("rft"))
+    user = ForeignKeyField(User, backref="refresh_tokens", on_delete="CASCADE")
+    family = CharField(max_length=32, index=True)
+    token_hash = CharField(max_length=64, unique=True)  # sha256 hex of the token
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)  # rotated: presenting it again is reuse
+    revoked_at = DateTimeField(null=True)
+
+
+class OtpCode(BaseModel):
+    """A 6-digit sign-in code sent by e-mail; only the latest one per address counts."""
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("otp"))
+    email = CharField(max_length=254, index=True)
+    code_hash = CharField(max_length=64)  # HMAC-SHA256 with the secret key
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    attempts = IntegerField(default=0)
+    consumed_at = DateTimeField(null=True)  # used, burned or superseded

@@ -29,3 +29,29 @@ class UpdateMeSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
     old_password = fields.String(load_only=True, validate=validate.Length(max=1024))
+
+
+class OtpSendSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "you@clinic.com"})
+
+
+class OtpSentSchema(Schema):
+    message = fields.String(metadata={"example": "If this address can sign in, a code is on its way."})
+    expires_in = fields.Integer(metadata={"example": 600, "description": "Seconds the code stays valid."})
+
+
+class OtpVerifySchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "you@clinic.com"})
+    otp = fields.String(required=True, load_only=True, metadata={"example": "847291"},
+                        validate=validate.Regexp(r"^[0-9]{6}$", error="The code is 6 digits."))
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class LogoutSchema(RefreshSchema):
+    everywhere = fields.Boolean(load_default=False,
+                                metadata={"description": "Revoke every refresh token of the account."})

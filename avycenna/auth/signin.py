@@ -1,18 +1,24 @@
-"""Sign-in rules: password login and the token response."""
+"""Sign-in rules: password login, OTP verify, refresh, and the token response."""
 from flask import current_app
 
 from avycenna.audit.service import record
+from avycenna.auth import otp, refresh
 from avycenna.auth.passwords import verify_password
 from avycenna.auth.tokens import issue_access_token
 from avycenna.auth.users import find_user_by_email
+from avycenna.db import write_transaction
 from avycenna.errors import fail
 
 BAD_CREDENTIALS = "Incorrect e-mail or password."
 
 
-def token_response(user):
-    return {"access_token": issue_access_token(user), "token_type": "bearer",
-            "expires_in": int(current_app.config["ACCESS_TOKEN_TTL"])}
+def token_response(user, refresh_token=None):
+    """Access token plus refresh token (a new family unless a rotated token is given)."""
+    if refresh_token is None:
+        with write_transaction():
+            refresh_token = refresh.issue_refresh_token(user)
+    return {"access_token": issue_access_token(user), "refresh_token": refresh_token,
+            "token_type": "bearer", "expires_in": int(current_app.config["ACCESS_TOKEN_TTL"])}
 
 
 def password_login(email, password):
@@ -24,3 +30,15 @@ def password_login(email, password):
         fail(401, BAD_CREDENTIALS)
     record("auth.login", user_id=user.id)
     return token_response(user)
+
+
+def otp_login(email, code):
+    """Tokens for a correct e-mail code (signing the address up on first use)."""
+    return token_response(otp.verify_code(email, code))
+
+
+def refresh_login(token):
+    """Tokens for a live refresh token, which is used up in exchange."""
+    user, successor = refresh.rotate(token)
+    record("auth.refresh", user_id=user.id)
+    return token_response(user, successor)

@@ -2,21 +2,26 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.api_keys import service as keys
+from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import NewKeySchema
 from avycenna.web import bp
 from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, signin_required
 
 
+def own_keys(user):
+    return list(keys.list_keys(user).order_by(ApiKey.created_at, ApiKey.id))
+
+
 @bp.get("/account")
 @signin_required()
 def account():
     user = page_user()
-    return render_template("web/account.html", user=user, keys=list(keys.list_keys(user)))
+    return render_template("web/account.html", user=user, keys=own_keys(user))
 
 
 def render_keys(errors=None, status=200, new_key=None, name=""):
-    return render_template("web/keys.html", keys=list(keys.list_keys(page_user())),
+    return render_template("web/keys.html", keys=own_keys(page_user()),
                            errors=errors or {}, new_key=new_key, name=name), status
 
 

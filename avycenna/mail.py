@@ -1,0 +1,62 @@
+"""Outgoing e-mail with the standard library: SMTP when `MAIL_HOST` is set, else the log.
+
+Without SMTP the whole message, body included, is written to the server log, so a
+self-hoster can sign in by e-mail code on day one. `send_mail` raises `MailError`
+when the SMTP server cannot be reached or refuses the message.
+"""
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+
+log = logging.getLogger("avycenna.mail")
+
+
+class MailError(Exception):
+    """The message could not be handed to the SMTP server."""
+
+
+def build_message(to, subject, body):
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="avycenna")
+    message.set_content(body)
+    return message
+
+
+def send_mail(to, subject, body):
+    """Send a plain-text mail to `to` (or log it when no SMTP server is configured)."""
+    message = build_message(to, subject, body)
+    config = current_app.config
+    if not config["MAIL_HOST"]:
+        log.info("MAIL_HOST is not set; mail written here instead of sent:\n%s", message.as_string())
+        return
+    try:
+        with _connect(config) as smtp:
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("mail to the SMTP server at %s failed: %s", config["MAIL_HOST"], type(exc).__name__)
+        raise MailError(str(exc)) from exc
+
+
+def _connect(config):
+    host, port, timeout = config["MAIL_HOST"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    if config["MAIL_USE_STARTTLS"]:
+        try:
+            smtp.starttls(context=ssl.create_default_context())
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
