@@ -3,21 +3,13 @@ import re
 
 import requests
 
-from tests.web_fixtures import no_horizontal_scroll
+from tests.web_fixtures import no_horizontal_scroll, sign_in_by_code, sign_in_with_password
 
 PASSWORD = "correct horse battery"
 
 
-def sign_in_with_password(page, email, password=PASSWORD):
-    page.goto("/signin")
-    page.fill("#pw-email", email)
-    page.fill("#f-password", password)
-    page.click("form[action='/signin/password'] button[type=submit]")
-
-
-def test_mint_an_api_key_from_the_dashboard_and_use_it(page, live_server, make_user):
-    user = make_user(email="keys@example.test", password=PASSWORD)
-    sign_in_with_password(page, user.email)
+def test_mint_an_api_key_from_the_dashboard_and_use_it(page, live_server, mailbox):
+    sign_in_by_code(page, mailbox, "keys@example.test")  # the first code signs the address up
     page.wait_for_url("**/account")
     page.click("text=API keys")
     page.fill("#f-name", "my agent")
@@ -30,7 +22,7 @@ def test_mint_an_api_key_from_the_dashboard_and_use_it(page, live_server, make_u
     page.wait_for_selector("#new-key-value-status:has-text('Copied')")
 
     me = requests.get(live_server.url + "/api/v1/auth/me", headers={"X-API-Key": key}, timeout=10)
-    assert me.status_code == 200 and me.json()["email"] == user.email
+    assert me.status_code == 200 and me.json()["email"] == "keys@example.test"
 
     page.goto("/account/keys")  # the key is never shown again
     assert key not in page.content()
@@ -43,7 +35,7 @@ def test_mint_an_api_key_from_the_dashboard_and_use_it(page, live_server, make_u
 
 def test_empty_key_name_error_sits_next_to_the_field(page, make_user):
     user = make_user(password=PASSWORD)
-    sign_in_with_password(page, user.email)
+    sign_in_with_password(page, user.email, PASSWORD)
     page.goto("/account/keys")
     page.click("text=Create key")
     error = page.locator("#f-name-error")
@@ -53,7 +45,7 @@ def test_empty_key_name_error_sits_next_to_the_field(page, make_user):
 
 def test_dashboard_fits_a_phone(phone, make_user):
     user = make_user(password=PASSWORD)
-    sign_in_with_password(phone, user.email)
+    sign_in_with_password(phone, user.email, PASSWORD)
     phone.wait_for_url("**/account")
     assert no_horizontal_scroll(phone)
     phone.goto("/account/keys")

@@ -86,3 +86,25 @@ def screenshot(page, name):
 
 def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def sign_in_by_code(page, mailbox, email, start="/signin"):
+    """Sign in through the e-mail code form, reading the code from the loopback mailbox."""
+    import re
+
+    if start:
+        page.goto(start)
+    page.fill("#f-email", email)
+    page.click("text=E-mail me a code")
+    page.wait_for_selector("#f-otp")
+    code = re.search(r"\b(\d{6})\b", mailbox.last_body(email)).group(1)
+    page.fill("#f-otp", code)
+    page.click("form[action='/signin/verify'] button[type=submit]")
+
+
+def sign_in_with_password(page, email, password):
+    page.goto("/signin")
+    page.click("details.password-signin summary")
+    page.fill("#pw-email", email)
+    page.fill("#f-password", password)
+    page.click("form[action='/signin/password'] button[type=submit]")

@@ -53,6 +53,13 @@ def list_users(role, limit, cursor):
     return paginate(query, (User.created_at, User.id), limit, cursor)
 
 
+def create_account(email, role, name="", password=None):
+    """An admin creates an account (409 when the e-mail is taken); audited."""
+    user = create_user(email, role=role, name=name, password=password)
+    record("user.create", target_type="user", target_id=user.id, role=user.role)
+    return user
+
+
 def change_user(admin, user_id, name=None, role=None, is_active=None):
     """Apply an admin's change; an admin cannot disable or demote themself."""
     with write_transaction():
@@ -92,9 +99,7 @@ class Users(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Create an account (a clinician, another admin, or a member)."""
-        user = create_user(body["email"], role=body["role"], name=body["name"], password=body.get("password"))
-        record("user.create", target_type="user", target_id=user.id, role=user.role)
-        return user
+        return create_account(body["email"], body["role"], body["name"], body.get("password"))
 
 
 @blp.route("/<string:user_id>")

@@ -37,8 +37,8 @@ def token_exchange(args_schema):
 
 def otp_email_key():
     """The address an OTP is requested for, hashed (no addresses in the limit storage)."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    body = request.get_json(silent=True) or request.form  # the sign-in page posts a form
+    email = body.get("email") if hasattr(body, "get") else None
     email = normalize_email(email) if isinstance(email, str) else ""
     return "otp-email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 

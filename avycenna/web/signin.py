@@ -1,9 +1,17 @@
-"""Sign in and out of the pages."""
-from flask import flash, redirect, render_template, request, url_for
+"""Sign in to the pages by e-mail code (or password), and sign out.
 
-from avycenna.auth.schemas import LoginSchema
+The same rules and budgets as the API: `otp.send_code` / `otp.verify_code` and
+`password_login`, under the API's shared per-IP sign-in budget and per-address
+code budget.
+"""
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+
+from avycenna.auth import otp
+from avycenna.auth.schemas import LoginSchema, OtpSendSchema, OtpVerifySchema
 from avycenna.auth.signin import password_login
 from avycenna.auth.users import find_user_by_email
+from avycenna.auth.views import otp_email_key, signin_limit
+from avycenna.ratelimit import config_limit, ip_key, limiter
 from avycenna.web import bp
 from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, safe_next, sign_in, sign_out
@@ -21,8 +29,8 @@ def home():
     return redirect(url_for("web.account"))
 
 
-def render_signin(errors=None, status=200, **values):
-    return render_template("web/signin.html", errors=errors or {}, values=values,
+def render_signin(errors=None, status=200, template="web/signin.html", **values):
+    return render_template(template, errors=errors or {}, values=values,
                            next=request.values.get("next", "")), status
 
 
@@ -33,7 +41,48 @@ def signin():
     return render_signin()
 
 
+@bp.post("/signin/code")
+@signin_limit
+@limiter.limit(config_limit("RATELIMIT_OTP_EMAIL"), key_func=otp_email_key, override_defaults=False,
+               deduct_when=lambda response: response.status_code == 302)
+@limiter.limit(config_limit("RATELIMIT_OTP_IP"), key_func=ip_key, override_defaults=False)
+def send_code():
+    data, errors = parse(OtpSendSchema(), request.form)
+    if errors:
+        return render_signin(errors, 422, email=request.form.get("email", ""))
+    _, errors = attempt(otp.send_code, data["email"])
+    if errors:
+        return render_signin({"email": errors[""]}, 503, email=data["email"])
+    session["otp_email"] = data["email"]
+    return redirect(url_for("web.enter_code", next=request.form.get("next") or None))
+
+
+@bp.get("/signin/code")
+def enter_code():
+    email = session.get("otp_email")
+    if not email:
+        return redirect(url_for("web.signin", next=request.args.get("next") or None))
+    minutes = int(current_app.config["OTP_TTL"]) // 60
+    return render_signin(template="web/signin_code.html", email=email, minutes=minutes)
+
+
+@bp.post("/signin/verify")
+@signin_limit
+def verify_code():
+    data, errors = parse(OtpVerifySchema(), request.form)
+    if not errors:
+        user, errors = attempt(otp.verify_code, data["email"], data["otp"])
+    if errors:
+        minutes = int(current_app.config["OTP_TTL"]) // 60
+        return render_signin({"otp": errors.get("otp") or errors.get("") or errors.get("email")},
+                             422 if data is None else 401, template="web/signin_code.html",
+                             email=request.form.get("email", ""), minutes=minutes)
+    sign_in(user)
+    return redirect(safe_next(request.form.get("next")))
+
+
 @bp.post("/signin/password")
+@signin_limit
 def signin_password():
     data, errors = parse(LoginSchema(), request.form)
     if errors:
