@@ -15,9 +15,7 @@ def to_naive_utc(value):
 
 
 def isoformat(value):
-    """`2026-01-15T09:00:00Z` (microseconds kept only when present)."""
+    """`2026-01-15T09:00:00Z`: whole seconds, as the seed shows them."""
     if value is None:
         return None
-    value = to_naive_utc(value)
-    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    return text + "Z"
+    return to_naive_utc(value).isoformat(timespec="seconds") + "Z"

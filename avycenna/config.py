@@ -27,6 +27,8 @@ DEFAULTS = {
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "avycenna",
+    # If Redis goes away, keep limiting per process instead of failing requests.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_ANONYMOUS": "60/minute",
     # Mail (SMTP). With no MAIL_HOST, messages are written to the server log.
     "MAIL_HOST": None,

@@ -49,3 +49,12 @@ def test_request_id_echoed_when_sane_and_made_otherwise(client):
     assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     made = client.get("/health", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
     assert made != "bad id <script>" and len(made) == 32
+
+
+def test_unreachable_redis_falls_back_to_memory_instead_of_failing(app_config):
+    from avycenna import create_app
+
+    app_config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    client = create_app(app_config).test_client()
+    statuses = [client.get("/api/v1/auth/me").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
