@@ -44,14 +44,14 @@ def sign_out():
     g.actor = Actor("anonymous")
 
 
-def safe_next(target, default="web.account"):
-    """A local path to continue to after sign-in; anything else goes to `default`."""
+def safe_next(target, default=None):
+    """A local path to continue to (after sign-in, after a form); else `default` or /account."""
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") \
                 and not target.startswith("//") and "\\" not in target:
             return target
-    return url_for(default)
+    return default or url_for("web.account")
 
 
 def signin_required(*roles):
