@@ -4,7 +4,7 @@ A page never re-states a rule: it loads the form through the marshmallow schema 
 API endpoint uses, then calls the same service function. Errors come back as
 `{field: message}` for the template (`""` holds a message for the whole form).
 """
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from avycenna.errors import ApiError
 
@@ -17,11 +17,22 @@ def _first(messages):
     return str(messages)
 
 
+def _value(form, name, field):
+    """A form value as the schema expects it; None when left empty."""
+    if isinstance(field, fields.List):
+        values = [v.strip() for v in form.getlist(name) if v.strip()]
+        return values or None
+    value = form.get(name, "")
+    if not value.strip():
+        return None
+    return value if "password" in name else value.strip()
+
+
 def parse(schema, form):
     """(data, errors): the form's filled-in fields loaded by `schema`."""
-    raw = {name: form[name] if "password" in name else form[name].strip()
-           for name in schema.fields
-           if form.get(name, "").strip() != "" and not schema.fields[name].dump_only}
+    values = {name: _value(form, name, field) for name, field in schema.fields.items()
+              if not field.dump_only}
+    raw = {name: value for name, value in values.items() if value is not None}
     try:
         return schema.load(raw), {}
     except ValidationError as error:
