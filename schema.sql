@@ -16,3 +16,8 @@ CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
 CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "patient_account_id" ON "patient" ("account_id");
+
+CREATE TABLE "id_verification" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "document_type" VARCHAR(32) NOT NULL, "document_number_masked" VARCHAR(64) NOT NULL, "issuing_country" VARCHAR(2), "expires_on" DATE, "status" VARCHAR(16) NOT NULL, "reviewed_by_id" VARCHAR(32), "reviewed_at" DATETIME, "review_note" VARCHAR(500), "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("reviewed_by_id") REFERENCES "user" ("id") ON DELETE SET NULL);
+CREATE INDEX "id_verification_patient_id" ON "id_verification" ("patient_id");
+CREATE INDEX "id_verification_status" ON "id_verification" ("status");
+CREATE INDEX "id_verification_reviewed_by_id" ON "id_verification" ("reviewed_by_id");

@@ -32,9 +32,12 @@ def blueprints():
     """Every API blueprint, in the order they appear in the docs."""
     from avycenna.api_keys.views import blp as api_keys
     from avycenna.auth.views import blp as auth
+    from avycenna.consents import blp as consents
     from avycenna.health import blp as health
+    from avycenna.id_verifications import blp as id_verifications
+    from avycenna.patients.views import blp as patients
 
-    return [health, auth, api_keys]
+    return [health, auth, api_keys, patients, consents, id_verifications]
 
 
 def init_app(app):

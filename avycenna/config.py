@@ -62,3 +62,12 @@ DEFAULTS.update({
     "JWT_KEY_ID": "k1",
     "JWT_ACCEPTED_KEY_IDS": [],
 })
+DEFAULTS.update({
+    # Telehealth consent: patients consent to this text; changing the version asks again.
+    "TELEHEALTH_CONSENT_VERSION": "2026-01",
+    "TELEHEALTH_CONSENT_TEXT": (
+        "I agree to receive medical care through telehealth from the clinic's physicians. I "
+        "understand that a physician may not be able to examine me in person, that I should call "
+        "emergency services for an emergency, and that my information is handled as the clinic's "
+        "privacy notice describes."),
+})

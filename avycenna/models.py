@@ -5,6 +5,6 @@ def all_models():
     from avycenna.api_keys.models import ApiKey
     from avycenna.audit.models import AuditEvent
     from avycenna.auth.models import User
-    from avycenna.patients.models import Patient
+    from avycenna.patients.models import IdVerification, Patient
 
-    return [User, ApiKey, AuditEvent, Patient]
+    return [User, ApiKey, AuditEvent, Patient, IdVerification]
