@@ -82,7 +82,7 @@ def test_raw_ip_never_used_as_a_key(app, client, redis_url):
         keys = [k.decode() for k in limiter.storage.storage.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*")]
     else:
         keys = list(limiter.storage.events) + list(limiter.storage.storage)
-    agent_keys = [k for k in keys if "agent" in k]
+    agent_keys = [k for k in keys if "agent-query" in k]
     assert agent_keys and not any("127.0.0.1" in k for k in agent_keys)
 
 

@@ -25,4 +25,5 @@ def agent_query_key():
 
 agent_query_limit = limiter.shared_limit(
     lambda: current_app.config["AGENT_QUERY_RATE_LIMIT"], scope="agent-query",
-    key_func=agent_query_key, exempt_when=is_replay)
+    key_func=agent_query_key, exempt_when=is_replay,
+    override_defaults=False)  # the per-credential limits apply as well

@@ -106,7 +106,8 @@ def list_own(user, limit, cursor, status=None, patient_id=None):
     if patient_id:
         query = query.where(Encounter.patient == patient_id)
     page = paginate(query, (Encounter.created_at, Encounter.id), limit, cursor, descending=True)
-    record("encounter.list", target_type="encounter", count=len(page["data"]))
+    for encounter in page["data"]:
+        audit("encounter.list", encounter)
     return page
 
 
@@ -114,7 +115,8 @@ def queue(limit, cursor):
     """Submitted encounters, oldest first."""
     query = Encounter.select().where(Encounter.status == "submitted")
     page = paginate(query, (Encounter.submitted_at, Encounter.id), limit, cursor)
-    record("encounter.queue", target_type="encounter", count=len(page["data"]))
+    for encounter in page["data"]:
+        audit("encounter.queue", encounter)
     return page
 
 

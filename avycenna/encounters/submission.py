@@ -4,6 +4,7 @@ One function decides for every path: the agent's query (one-call submission),
 programmatic checkout, an admin marking a one-off invoice paid, and consent or
 ID approval arriving after a person completed checkout.
 """
+from avycenna.audit.service import record
 from avycenna.billing.service import payment_for
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
@@ -43,6 +44,8 @@ def try_submit(encounter, patient_not_owned=False):
     reasons, source = pending_reasons(encounter, patient_not_owned, lock=True)
     if not reasons:
         lifecycle.transition(encounter, "submitted", payment=source)
+        record("encounter.submit", patient_id=encounter.patient_id, target_type="encounter",
+               target_id=encounter.id, payment=source)
     return reasons
 
 

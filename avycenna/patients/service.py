@@ -52,7 +52,8 @@ def list_patients(user, limit, cursor, relationship=None):
         query = query.where(Patient.relationship == relationship)
     page = paginate(query, (Patient.created_at, Patient.id), limit, cursor,
                     key=lambda p: [p.created_at, p.id.hex])  # UUIDs compare as stored: hex
-    record("patient.list", target_type="patient", count=len(page["data"]))
+    for patient in page["data"]:
+        record("patient.list", patient_id=patient.id, target_type="patient", target_id=patient.id)
     return page
 
 
