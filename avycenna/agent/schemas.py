@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from avycenna.encounters.lifecycle import STATUSES
-from avycenna.encounters.schemas import QueryTextSchema
+from avycenna.encounters.schemas import EncounterSchema, QueryTextSchema
 from avycenna.encounters.submission import REASONS
 from avycenna.schemas import Timestamp
 
@@ -30,14 +30,11 @@ class AgentQueryResponseSchema(Schema):
     auto_submit = fields.Nested(AutoSubmitSchema)
 
 
-class AgentEncounterSchema(Schema):
-    id = fields.String(metadata={"example": "enc_8fHq2LmZt9Wb"})
-    status = fields.String(metadata={"enum": list(STATUSES)})
+class AgentEncounterSchema(EncounterSchema):
+    """What the agent sees: status and timing, never the patient or the clinician."""
+
     checkout_url = fields.String(allow_none=True)
-    summary = fields.String(allow_none=True)
-    encounter_token_expires_at = Timestamp(attribute="token_expires_at")
-    created_at = Timestamp()
-    updated_at = Timestamp()
-    submitted_at = Timestamp(allow_none=True)
-    answered_at = Timestamp(allow_none=True)
-    closed_at = Timestamp(allow_none=True)
+
+    class Meta:
+        fields = ("id", "status", "checkout_url", "summary", "encounter_token_expires_at", "created_at",
+                  "updated_at", "submitted_at", "answered_at", "closed_at")

@@ -92,25 +92,13 @@ class IdVerificationRequest(MethodView):
         return service.request_id_verification(current_user(), patient_id, **body)
 
 
-@blp.route("/<string:patient_id>/id-verification/approve")
-class ApproveIdVerification(MethodView):
+@blp.route("/<string:patient_id>/id-verification/<any(approve, reject):decision>")
+class ReviewIdVerification(MethodView):
     @auth_required(*STAFF_ROLES)
     @blp.arguments(ReviewSchema)
     @blp.response(200, IdVerificationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, body, patient_id):
-        """Staff: approve the patient's pending ID verification."""
-        return service.review_id_verification(current_user(), patient_id, True, body["note"])
-
-
-@blp.route("/<string:patient_id>/id-verification/reject")
-class RejectIdVerification(MethodView):
-    @auth_required(*STAFF_ROLES)
-    @blp.arguments(ReviewSchema)
-    @blp.response(200, IdVerificationSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    def post(self, body, patient_id):
-        """Staff: reject the patient's pending ID verification (with an optional note)."""
-        return service.review_id_verification(current_user(), patient_id, False, body["note"])
+    def post(self, body, patient_id, decision):
+        """Staff: `approve` or `reject` the patient's pending ID verification (optional note)."""
+        return service.review_id_verification(current_user(), patient_id, decision == "approve", body["note"])
