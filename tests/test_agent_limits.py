@@ -1,5 +1,5 @@
 """Agent query budget (5/hour, 10/day per user, else session, else IP hash) and Idempotency-Key."""
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
@@ -120,7 +120,7 @@ def test_same_key_different_body_is_422(client):
 def test_keys_are_per_caller_and_expire_after_a_day(app, client, member):
     from avycenna.encounters.models import Encounter
 
-    with time_machine.travel(datetime.now() + timedelta(minutes=1), tick=False) as clock:
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=1), tick=False) as clock:
         anon = ask(client, {"Idempotency-Key": "k"}).get_json()
         mine = ask(client, {"Idempotency-Key": "k", **member["key"]}).get_json()
         assert anon["encounter_id"] != mine["encounter_id"]

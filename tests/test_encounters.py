@@ -1,7 +1,7 @@
 """Encounters: lifecycle, expiry, account lists, clinician queue and take (racing threads),
 messages, agent chat credentials, audit, and 404 for every caller who may not see one."""
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
@@ -119,7 +119,7 @@ def test_list_own_with_filters_and_cursor(client, people, submitted):
 def test_queue_is_oldest_first_and_staff_only(client, people):
     subscribe(client, people["member"], people["admin"], plan="yearly")
     pid = ready_patient(client, people["member"], people["clinician"])
-    with time_machine.travel(datetime.now(), tick=False) as clock:
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as clock:
         ids = []
         for _ in range(3):
             ids.append(ask(client, people["key"], patient_id=pid).get_json()["encounter_id"])

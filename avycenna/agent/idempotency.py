@@ -19,6 +19,10 @@ from avycenna.errors import validation_error
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+OPENAPI_PARAMETER = {"name": HEADER, "in": "header", "required": False,
+                     "schema": {"type": "string", "maxLength": 255},
+                     "description": "Retry safely: the same key and body return the first response "
+                                    "(for 24 h); the same key with another body is a 422."}
 
 
 def _sha(text):

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from avycenna.agent import service
+from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
 from avycenna.agent.limits import agent_query_limit
 from avycenna.agent.schemas import AgentEncounterSchema, AgentQueryResponseSchema, AgentQuerySchema
 from avycenna.auth.actor import AUTH_HEADER
@@ -16,10 +17,6 @@ blp = Blueprint("agent", __name__, url_prefix="/api/v1/agent",
 
 OPTIONAL_ACCOUNT = [{}, {"apiKeyAuth": []}, {"bearerAuth": []}]
 AGENT_AUTH = [{"encounterToken": []}, {"apiKeyAuth": []}, {"bearerAuth": []}]
-IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False,
-                      "schema": {"type": "string", "maxLength": 255},
-                      "description": "Retry safely: the same key and body return the first response "
-                                     "(for 24 h); the same key with another body is a 422."}
 
 
 @blp.route("/query")

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from avycenna.agent.limits import agent_query_limit
-from avycenna.agent.views import IDEMPOTENCY_HEADER
+from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service
