@@ -161,3 +161,24 @@ def test_follow_up_retry_adds_one_query(app, client, member):
     assert db_read(app, lambda: EncounterQuery.select().count()) == 2
     r = client.post(url, json={"query": QUERY + "!"}, headers=headers)
     assert r.status_code == 422
+
+
+def test_racing_retries_with_one_key_open_one_encounter(app):
+    import threading
+
+    from avycenna.encounters.models import Encounter
+
+    barrier, codes = threading.Barrier(3), []
+
+    def send():
+        local = app.test_client()
+        barrier.wait()
+        codes.append(ask(local, {"Idempotency-Key": "race"}).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes.count(200) >= 1 and set(codes) <= {200, 409}, codes
+    assert db_read(app, lambda: Encounter.select().count()) == 1

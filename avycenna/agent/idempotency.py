@@ -74,9 +74,9 @@ def is_replay():
 
 def save(key, salt, status_code, response):
     """Remember the first response (call inside the transaction that did the work)."""
-    key_hash = _key_hash(key)
-    IdempotencyRecord.delete().where(IdempotencyRecord.key_hash == key_hash).execute()  # an expired one
-    now = utcnow()
+    key_hash, now = _key_hash(key), utcnow()
+    IdempotencyRecord.delete().where((IdempotencyRecord.key_hash == key_hash)
+                                     & (IdempotencyRecord.expires_at <= now)).execute()
     IdempotencyRecord.create(key_hash=key_hash, body_hash=_body_hash(), salt=salt, status_code=status_code,
                              response=json.dumps(response), created_at=now,
                              expires_at=now + timedelta(seconds=current_app.config["IDEMPOTENCY_TTL"]))

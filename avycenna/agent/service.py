@@ -89,20 +89,24 @@ def _with_tokens(data, session_token):
                 checkout_url=_checkout_url_while_open(data["status"], token))
 
 
+def _replay(first, key, body):
+    data = json.loads(first.response)
+    data["encounter_token_expires_at"] = datetime.fromisoformat(data["encounter_token_expires_at"].rstrip("Z"))
+    session_token = body.get("session_token") or new_session_token(first.salt + key)
+    return _with_tokens(data, session_token)
+
+
 def handle_query(user, body):
     """`query()` with Idempotency-Key replay: a retry returns the first response.
 
     The stored copy holds no token; the replay re-derives them from the key.
     """
     key = idempotency.header_key()
-    first = idempotency.find(key) if key else None
-    if first is not None:
-        session_token = body.get("session_token") or new_session_token(first.salt + key)
-        data = json.loads(first.response)
-        data["encounter_token_expires_at"] = datetime.fromisoformat(data["encounter_token_expires_at"].rstrip("Z"))
-        return _with_tokens(data, session_token)
     salt = secrets.token_hex(16)
     with write_transaction():
+        first = idempotency.find(key) if key else None
+        if first is not None:
+            return _replay(first, key, body)
         result = query(user, body["query"], body.get("patient_id"), body.get("session_token"),
                        seed=salt + key if key else None)
         if key:

@@ -128,10 +128,10 @@ def follow_up(user, encounter_id, text):
     from avycenna.agent import idempotency
 
     key = idempotency.header_key()
-    if key and idempotency.find(key):
-        return owned_encounter(user, encounter_id)
     with write_transaction():
         encounter = owned_encounter(user, encounter_id)
+        if key and idempotency.find(key):
+            return encounter
         add_query(encounter, text, "follow_up")
         audit("encounter.query", encounter, source="follow_up")
         if key:
