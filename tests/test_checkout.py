@@ -102,3 +102,26 @@ def test_checkout_needs_an_account(client):
     enc = ask(client).get_json()
     assert client.post("/api/v1/checkout", json={"encounter_token": enc["encounter_token"],
                                                  "patient_id": "00000000-0000-4000-8000-000000000000"}).status_code == 401
+
+
+def test_preview_for_the_pages_says_what_is_pending(app, client, make_user, token_for):
+    """The service the HTML checkout page uses to show the state behind a link."""
+    from avycenna.checkout.service import preview
+    from avycenna.db import database
+    from avycenna.errors import ApiError
+
+    user = make_user()
+    pid = add_patient(client, token_for(user))
+    enc = ask(client, token_for(user), patient_id=pid).get_json()
+    with app.test_request_context(), database.obj.connection_context():
+        from flask import g
+
+        from avycenna.auth.actor import Actor
+
+        g.actor = Actor("user", user=user)
+        state = preview(user, enc["encounter_token"])
+        assert state["pending_reasons"] == ["telehealth_consent_required", "patient_not_id_verified",
+                                            "subscription_required"]
+        with pytest.raises(ApiError) as err:
+            preview(make_user(), enc["encounter_token"])
+        assert err.value.code == 404

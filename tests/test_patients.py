@@ -3,7 +3,6 @@ import json
 
 import pytest
 
-from avycenna.clock import utcnow
 
 ALICE = {"name": "Alice Example", "date_of_birth": "1980-05-01", "relationship": "self"}
 

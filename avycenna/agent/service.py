@@ -10,6 +10,7 @@ from avycenna.auth.actor import AUTH_HEADER
 from avycenna.clock import isoformat, utcnow
 from avycenna.db import write_transaction
 from avycenna.encounters import service as encounters
+from avycenna.encounters.models import Encounter
 from avycenna.encounters.submission import try_submit
 from avycenna.encounters.tokens import encounter_token_for, new_session_token
 from avycenna.errors import fail, not_found
@@ -34,7 +35,7 @@ def _continue(user, session_token):
         not_found("Session not found.")
     if user is not None and encounter.account_id is None:
         encounter.account = user.id  # a signed-in caller claims the anonymous encounter
-        encounter.save()
+        encounter.save(only=[Encounter.account])
     return encounter
 
 
@@ -46,7 +47,7 @@ def _bind_patient(user, encounter, patient_id):
     if patient is None:
         return True
     encounter.patient = patient
-    encounter.save()
+    encounter.save(only=[Encounter.patient])
     return False
 
 

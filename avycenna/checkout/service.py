@@ -7,6 +7,7 @@ from avycenna.billing.service import encounter_invoice
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.encounters import lifecycle
+from avycenna.encounters.models import Encounter
 from avycenna.encounters.service import audit, find_by_encounter_token
 from avycenna.encounters.submission import PAYMENT_REASONS, pending_reasons, try_submit
 from avycenna.errors import fail, not_found
@@ -35,7 +36,7 @@ def checkout(user, encounter_token, patient_id):
         lifecycle.require(encounter, ("awaiting_checkout",), "check out")
         patient = get_patient(user, patient_id, include_archived=False)
         encounter.account, encounter.patient, encounter.checked_out_at = user.id, patient, utcnow()
-        encounter.save()
+        encounter.save(only=[Encounter.account, Encounter.patient, Encounter.checked_out_at])
         reasons = try_submit(encounter)
         invoice = encounter_invoice(encounter) if set(reasons) & set(PAYMENT_REASONS) else None
         audit("encounter.checkout", encounter, pending=reasons)

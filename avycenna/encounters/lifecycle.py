@@ -11,7 +11,6 @@ from avycenna.clock import utcnow
 from avycenna.errors import ApiError, fail
 
 STATUSES = ("awaiting_checkout", "submitted", "in_review", "answered", "closed", "expired", "cancelled")
-TERMINAL = ("closed", "expired", "cancelled")
 
 TRANSITIONS = {
     "awaiting_checkout": {"submitted", "expired", "cancelled"},

@@ -11,7 +11,7 @@ from avycenna.db import write_transaction
 from avycenna.encounters import lifecycle
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.encounters.tokens import digest, encounter_token_for
-from avycenna.errors import fail, not_found, validation_error
+from avycenna.errors import not_found, validation_error
 from avycenna.pagination import paginate
 
 
@@ -256,7 +256,3 @@ def find_by_encounter_token(token):
 def find_by_session_token(token):
     return _by_token(Encounter.session_token_hash, token)
 
-
-def require_unfinished(encounter):
-    if encounter.status in lifecycle.TERMINAL:
-        fail(409, f"Encounter is {encounter.status}.")
