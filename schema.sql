@@ -14,11 +14,47 @@ CREATE INDEX "audit_event_action" ON "audit_event" ("action");
 CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
 CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
-CREATE TABLE "otp_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "code_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "attempts" INTEGER NOT NULL, "consumed_at" DATETIME);
-CREATE INDEX "otp_code_email" ON "otp_code" ("email");
-
 CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "patient_account_id" ON "patient" ("account_id");
+
+CREATE TABLE "encounter" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32), "patient_id" TEXT, "status" VARCHAR(24) NOT NULL, "session_token_hash" VARCHAR(64) NOT NULL, "encounter_token_hash" VARCHAR(64) NOT NULL, "token_expires_at" DATETIME NOT NULL, "payment" VARCHAR(16), "checked_out_at" DATETIME, "clinician_id" VARCHAR(32), "summary" TEXT, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "submitted_at" DATETIME, "taken_at" DATETIME, "answered_at" DATETIME, "closed_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE SET NULL, FOREIGN KEY ("clinician_id") REFERENCES "user" ("id") ON DELETE SET NULL);
+CREATE INDEX "encounter_account_id" ON "encounter" ("account_id");
+CREATE INDEX "encounter_patient_id" ON "encounter" ("patient_id");
+CREATE INDEX "encounter_status" ON "encounter" ("status");
+CREATE UNIQUE INDEX "encounter_session_token_hash" ON "encounter" ("session_token_hash");
+CREATE UNIQUE INDEX "encounter_encounter_token_hash" ON "encounter" ("encounter_token_hash");
+CREATE INDEX "encounter_clinician_id" ON "encounter" ("clinician_id");
+CREATE INDEX "encounter_submitted_at" ON "encounter" ("submitted_at");
+
+CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
+CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");
+
+CREATE TABLE "idempotency_record" ("key_hash" VARCHAR(64) NOT NULL PRIMARY KEY, "body_hash" VARCHAR(64) NOT NULL, "salt" VARCHAR(64) NOT NULL, "status_code" INTEGER NOT NULL, "response" TEXT NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL);
+CREATE INDEX "idempotency_record_expires_at" ON "idempotency_record" ("expires_at");
+
+CREATE TABLE "id_verification" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "document_type" VARCHAR(32) NOT NULL, "document_number_masked" VARCHAR(64) NOT NULL, "issuing_country" VARCHAR(2), "expires_on" DATE, "status" VARCHAR(16) NOT NULL, "reviewed_by_id" VARCHAR(32), "reviewed_at" DATETIME, "review_note" VARCHAR(500), "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("reviewed_by_id") REFERENCES "user" ("id") ON DELETE SET NULL);
+CREATE INDEX "id_verification_patient_id" ON "id_verification" ("patient_id");
+CREATE INDEX "id_verification_status" ON "id_verification" ("status");
+CREATE INDEX "id_verification_reviewed_by_id" ON "id_verification" ("reviewed_by_id");
+
+CREATE TABLE "subscription" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "plan" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "current_period_start" DATETIME, "current_period_end" DATETIME, "created_at" DATETIME NOT NULL, "cancelled_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "subscription_account_id" ON "subscription" ("account_id");
+CREATE INDEX "subscription_status" ON "subscription" ("status");
+
+CREATE TABLE "invoice" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "kind" VARCHAR(16) NOT NULL, "subscription_id" VARCHAR(32), "encounter_id" VARCHAR(32), "description" VARCHAR(200) NOT NULL, "amount" INTEGER NOT NULL, "currency" VARCHAR(3) NOT NULL, "status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "paid_at" DATETIME, "paid_by_id" VARCHAR(32), FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("subscription_id") REFERENCES "subscription" ("id") ON DELETE CASCADE, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE, FOREIGN KEY ("paid_by_id") REFERENCES "user" ("id") ON DELETE SET NULL);
+CREATE INDEX "invoice_account_id" ON "invoice" ("account_id");
+CREATE INDEX "invoice_subscription_id" ON "invoice" ("subscription_id");
+CREATE INDEX "invoice_encounter_id" ON "invoice" ("encounter_id");
+CREATE INDEX "invoice_status" ON "invoice" ("status");
+CREATE INDEX "invoice_paid_by_id" ON "invoice" ("paid_by_id");
+
+CREATE TABLE "message" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "author_role" VARCHAR(16) NOT NULL, "author_id" VARCHAR(32), "body" TEXT NOT NULL, "asks_agent" INTEGER NOT NULL, "is_answer" INTEGER NOT NULL, "reply_to" VARCHAR(32), "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE, FOREIGN KEY ("author_id") REFERENCES "user" ("id") ON DELETE SET NULL);
+CREATE INDEX "message_encounter_id" ON "message" ("encounter_id");
+CREATE INDEX "message_author_id" ON "message" ("author_id");
+CREATE INDEX "message_created_at" ON "message" ("created_at");
+
+CREATE TABLE "otp_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "code_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "attempts" INTEGER NOT NULL, "consumed_at" DATETIME);
+CREATE INDEX "otp_code_email" ON "otp_code" ("email");
 
 CREATE TABLE "refresh_token" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "family" VARCHAR(32) NOT NULL, "token_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, "revoked_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "refresh_token_user_id" ON "refresh_token" ("user_id");

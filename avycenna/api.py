@@ -33,9 +33,18 @@ def blueprints():
     from avycenna.admin.users import blp as admin_users
     from avycenna.api_keys.views import blp as api_keys
     from avycenna.auth.views import blp as auth
+    from avycenna.admin.invoices import blp as admin_invoices
+    from avycenna.agent.views import blp as agent
+    from avycenna.billing.views import blp as billing
+    from avycenna.checkout.views import blp as checkout
+    from avycenna.consents import blp as consents
+    from avycenna.encounters.views import blp as encounters
     from avycenna.health import blp as health
+    from avycenna.id_verifications import blp as id_verifications
+    from avycenna.patients.views import blp as patients
 
-    return [health, auth, api_keys, admin_users]
+    return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
+            encounters, billing, admin_invoices]
 
 
 def init_app(app):

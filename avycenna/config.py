@@ -73,6 +73,30 @@ DEFAULTS.update({
     "RATELIMIT_AUTH": "20/minute",  # per client IP on the sign-in endpoints under /auth
     "RATELIMIT_OTP_EMAIL": "5/hour",  # OTP sends per address
     "RATELIMIT_OTP_IP": "20/hour",  # OTP sends per client IP
+    # Telehealth consent: patients consent to this text; changing the version asks again.
+    "TELEHEALTH_CONSENT_VERSION": "2026-01",
+    "TELEHEALTH_CONSENT_TEXT": (
+        "I agree to receive medical care through telehealth from the clinic's physicians. I "
+        "understand that a physician may not be able to examine me in person, that I should call "
+        "emergency services for an emergency, and that my information is handled as the clinic's "
+        "privacy notice describes."),
+})
+DEFAULTS.update({
+    # The agent front door (POST /api/v1/agent/query and follow-up queries).
+    "AGENT_QUERY_RATE_LIMIT": "5/hour;10/day",  # per user, else session_token, else IP hash
+    "AGENT_QUERY_MIN_LENGTH": 500,
+    "AGENT_QUERY_MAX_LENGTH": 10000,
+    "ENCOUNTER_TOKEN_TTL": 72 * 3600,  # seconds from creation; also the checkout deadline
+    "IDEMPOTENCY_TTL": 24 * 3600,  # how long an Idempotency-Key's first response is replayed
+    # Billing (self-hosted, manual payments). Prices in minor units (cents).
+    "BILLING_CURRENCY": "usd",
+    "ENCOUNTER_PRICE": 4900,  # a one-off encounter without a subscription
+    "BILLING_PLANS": [
+        {"id": "monthly", "name": "Monthly", "price": 2900, "currency": "usd",
+         "interval": "month", "included_encounters": 3},
+        {"id": "yearly", "name": "Yearly", "price": 29000, "currency": "usd",
+         "interval": "year", "included_encounters": 40},
+    ],
 })
 DEFAULTS.update({
     # Browser pages (checkout, dashboard, console) use Flask's signed session cookie,

@@ -4,7 +4,11 @@
 def all_models():
     from avycenna.api_keys.models import ApiKey
     from avycenna.audit.models import AuditEvent
+    from avycenna.agent.models import IdempotencyRecord
     from avycenna.auth.models import OtpCode, RefreshToken, User
-    from avycenna.patients.models import Patient
+    from avycenna.billing.models import Invoice, Subscription
+    from avycenna.encounters.models import Encounter, EncounterQuery, Message
+    from avycenna.patients.models import IdVerification, Patient
 
-    return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode]
+    return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
+            EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord]

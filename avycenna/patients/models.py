@@ -6,6 +6,7 @@ from peewee import CharField, DateField, DateTimeField, ForeignKeyField, UUIDFie
 from avycenna.auth.models import User
 from avycenna.clock import utcnow
 from avycenna.db import BaseModel
+from avycenna.ids import new_id
 
 RELATIONSHIPS = ("self", "spouse", "child", "parent", "guardian", "dependent", "other")
 SEXES_AT_BIRTH = ("female", "male", "intersex", "unknown")
@@ -26,3 +27,21 @@ class Patient(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     archived_at = DateTimeField(null=True)  # archived, never deleted
+
+DOCUMENT_TYPES = ("passport", "drivers_license", "national_id", "residence_permit", "other")
+
+
+class IdVerification(BaseModel):
+    """A request to verify a patient's identity; the document number is kept masked."""
+
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("idv"))
+    patient = ForeignKeyField(Patient, backref="id_verifications", on_delete="CASCADE")
+    document_type = CharField(max_length=32)
+    document_number_masked = CharField(max_length=64)  # all but the last 4 replaced by '*'
+    issuing_country = CharField(max_length=2, null=True)  # ISO 3166-1 alpha-2
+    expires_on = DateField(null=True)
+    status = CharField(max_length=16, default="pending", index=True)  # pending | verified | rejected
+    reviewed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    reviewed_at = DateTimeField(null=True)
+    review_note = CharField(max_length=500, null=True)
+    created_at = DateTimeField(default=utcnow)

@@ -1,0 +1,57 @@
+"""Programmatic checkout: a signed-in account binds its patient and submits (or learns what is pending).
+
+The HTML checkout pages call these same functions.
+"""
+from avycenna.audit.service import record
+from avycenna.billing.service import encounter_invoice
+from avycenna.clock import utcnow
+from avycenna.db import write_transaction
+from avycenna.encounters import lifecycle
+from avycenna.encounters.models import Encounter
+from avycenna.encounters.service import audit, find_by_encounter_token
+from avycenna.encounters.submission import PAYMENT_REASONS, pending_reasons, try_submit
+from avycenna.errors import fail, not_found
+from avycenna.patients.service import get_patient
+
+
+def encounter_for_checkout(encounter_token, user=None):
+    """The encounter behind a checkout link: 404 unknown (or another account's), 409 expired."""
+    encounter = find_by_encounter_token(encounter_token)
+    if encounter is None or (user is not None and encounter.account_id not in (None, user.id)):
+        not_found("Checkout link not found.")
+    if encounter.status == "expired":
+        fail(409, "This encounter expired: it was not checked out within 72 hours.")
+    return encounter
+
+
+def checkout(user, encounter_token, patient_id):
+    """Claim the encounter for `user`, bind their patient, and submit when nothing is pending.
+
+    When payment is what blocks (no subscription, or its allowance used up) a one-off
+    invoice is created (or the open one returned); an admin marking it paid submits
+    the encounter. Returns the state the caller needs to finish.
+    """
+    with write_transaction():
+        encounter = encounter_for_checkout(encounter_token, user)
+        lifecycle.require(encounter, ("awaiting_checkout",), "check out")
+        patient = get_patient(user, patient_id, include_archived=False)
+        encounter.account, encounter.patient, encounter.checked_out_at = user.id, patient, utcnow()
+        encounter.save(only=[Encounter.account, Encounter.patient, Encounter.checked_out_at])
+        reasons = try_submit(encounter)
+        invoice = encounter_invoice(encounter) if set(reasons) & set(PAYMENT_REASONS) else None
+        audit("encounter.checkout", encounter, pending=reasons)
+    return checkout_state(encounter, reasons, invoice)
+
+
+def checkout_state(encounter, reasons, invoice=None):
+    return {"encounter_id": encounter.id, "status": encounter.status,
+            "submitted": encounter.status == "submitted", "pending_reasons": reasons,
+            "patient_id": encounter.patient_id, "invoice": invoice}
+
+
+def preview(user, encounter_token):
+    """What is still pending for the encounter behind a checkout link (for the pages)."""
+    encounter = encounter_for_checkout(encounter_token, user)
+    reasons, _ = pending_reasons(encounter) if encounter.status == "awaiting_checkout" else ([], None)
+    record("encounter.read", patient_id=encounter.patient_id, target_type="encounter", target_id=encounter.id)
+    return checkout_state(encounter, reasons)

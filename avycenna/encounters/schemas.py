@@ -1,0 +1,96 @@
+"""Request and response bodies of encounters, queries and messages."""
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
+
+from avycenna.encounters import service
+from avycenna.encounters.lifecycle import STATUSES
+from avycenna.schemas import PageArgs, Timestamp, page_schema
+
+
+def _query_length(value):
+    config = current_app.config
+    low, high = config["AGENT_QUERY_MIN_LENGTH"], config["AGENT_QUERY_MAX_LENGTH"]
+    if not low <= len(value) <= high:
+        raise ValidationError(f"Length must be between {low} and {high} characters.")
+
+
+class QueryTextSchema(Schema):
+    query = fields.String(required=True, validate=_query_length, metadata={
+        "description": "The question with its context, 500–10,000 characters."})
+
+
+class QuerySchema(Schema):
+    id = fields.String(metadata={"example": "qry_2Lk9PqRt4mXa"})
+    text = fields.String()
+    source = fields.String(metadata={"enum": ["agent", "follow_up"]})
+    created_at = Timestamp()
+
+
+class EncounterSchema(Schema):
+    id = fields.String(metadata={"example": "enc_8fHq2LmZt9Wb"})
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    patient_id = fields.UUID(allow_none=True)
+    clinician_id = fields.String(allow_none=True)
+    payment = fields.String(allow_none=True, metadata={"enum": ["subscription", "invoice"]})
+    latest_query = fields.Function(lambda e: service.latest_query(e), metadata={
+        "type": "string", "description": "What the clinician reads: the most recent query."})
+    summary = fields.String(allow_none=True)
+    encounter_token_expires_at = Timestamp(attribute="token_expires_at")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    submitted_at = Timestamp(allow_none=True)
+    taken_at = Timestamp(allow_none=True)
+    answered_at = Timestamp(allow_none=True)
+    closed_at = Timestamp(allow_none=True)
+
+
+class EncounterDetailSchema(EncounterSchema):
+    queries = fields.Function(lambda e: QuerySchema(many=True).dump(service.queries(e)), metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/Query"},
+        "description": "Every query, oldest first."})
+
+
+EncounterPage = page_schema(EncounterSchema, "EncounterPage")
+
+
+class EncounterListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    patient_id = fields.UUID()
+
+
+class MessageSchema(Schema):
+    id = fields.String(metadata={"example": "msg_Vb7Nq2Xs9KpL"})
+    encounter_id = fields.String()
+    author_role = fields.String(metadata={"enum": ["member", "clinician", "agent"]})
+    body = fields.String()
+    asks_agent = fields.Boolean(metadata={"description": "A clinician's question for the agent."})
+    is_answer = fields.Boolean(metadata={"description": "The clinician's answer."})
+    reply_to = fields.String(allow_none=True)
+    created_at = Timestamp()
+
+
+MessagePage = page_schema(MessageSchema, "MessagePage")
+
+
+class MessageListArgs(PageArgs):
+    after = fields.String(load_default=None, validate=validate.Length(max=32), metadata={
+        "description": "A message id: only messages after it (poll with the last id you saw)."})
+
+
+class NewMessageSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    asks_agent = fields.Boolean(load_default=False)
+
+
+class AgentMessageSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    reply_to = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                             metadata={"description": "The clinician's question (message id) this answers."})
+
+
+class AnswerSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class CloseSchema(Schema):
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=20000))

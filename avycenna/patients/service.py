@@ -1,0 +1,209 @@
+"""Rules about patients, their telehealth consent and ID verification (callable without HTTP)."""
+from flask import current_app
+
+from avycenna.audit.service import record
+from avycenna.clock import utcnow
+from avycenna.db import write_transaction
+from avycenna.errors import fail, not_found, validation_error
+from avycenna.pagination import paginate
+from avycenna.patients.models import IdVerification, Patient
+
+
+def _uuid_or_none(patient_id):
+    import uuid
+
+    try:
+        return uuid.UUID(str(patient_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def owned_patient(user, patient_id, include_archived=False):
+    """The account's patient with this id, or None (never reveals another account's)."""
+    pid = _uuid_or_none(patient_id)
+    if user is None or pid is None:
+        return None
+    query = Patient.select().where((Patient.id == pid) & (Patient.account == user.id))
+    if not include_archived:
+        query = query.where(Patient.archived_at.is_null())
+    return query.first()
+
+
+def get_patient(user, patient_id, include_archived=True):
+    """The caller's own patient, or 404."""
+    patient = owned_patient(user, patient_id, include_archived=include_archived)
+    if patient is None:
+        not_found("Patient not found.")
+    return patient
+
+
+def find_patient(patient_id):
+    """Any patient by id (staff paths), or 404."""
+    pid = _uuid_or_none(patient_id)
+    patient = Patient.get_or_none(Patient.id == pid) if pid else None
+    if patient is None:
+        not_found("Patient not found.")
+    return patient
+
+
+def list_patients(user, limit, cursor, relationship=None):
+    query = Patient.select().where((Patient.account == user.id) & Patient.archived_at.is_null())
+    if relationship:
+        query = query.where(Patient.relationship == relationship)
+    page = paginate(query, (Patient.created_at, Patient.id), limit, cursor,
+                    key=lambda p: [p.created_at, p.id.hex])  # UUIDs compare as stored: hex
+    for patient in page["data"]:
+        record("patient.list", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    return page
+
+
+def _check_single_self(user, relationship, exclude_id=None):
+    if relationship != "self":
+        return
+    query = Patient.select().where((Patient.account == user.id) & (Patient.relationship == "self")
+                                   & Patient.archived_at.is_null())
+    if exclude_id is not None:
+        query = query.where(Patient.id != exclude_id)
+    if query.exists():
+        fail(409, "This account already has a patient with relationship 'self'.")
+
+
+def create_patient(user, name, date_of_birth, relationship, sex_at_birth=None):
+    with write_transaction():
+        _check_single_self(user, relationship)
+        patient = Patient.create(account=user.id, name=name.strip(), date_of_birth=date_of_birth,
+                                 relationship=relationship, sex_at_birth=sex_at_birth)
+        record("patient.create", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    return patient
+
+
+def _require_active(patient):
+    if patient.archived_at is not None:
+        fail(409, "This patient is archived.")
+
+
+def update_patient(user, patient_id, changes):
+    with write_transaction():
+        patient = get_patient(user, patient_id)
+        _require_active(patient)
+        if "relationship" in changes:
+            _check_single_self(user, changes["relationship"], exclude_id=patient.id)
+        for field, value in changes.items():
+            setattr(patient, field, value.strip() if field == "name" else value)
+        patient.updated_at = utcnow()
+        patient.save()
+        record("patient.update", patient_id=patient.id, target_type="patient", target_id=patient.id,
+               fields=sorted(changes))
+    return patient
+
+
+def archive_patient(user, patient_id):
+    """Hide the patient from lists and new encounters; the record and its history stay."""
+    with write_transaction():
+        patient = get_patient(user, patient_id)
+        if patient.archived_at is None:
+            patient.archived_at = patient.updated_at = utcnow()
+            patient.save()
+        record("patient.archive", patient_id=patient.id, target_type="patient", target_id=patient.id)
+
+
+# Telehealth consent ---------------------------------------------------------------------
+
+def consent_text():
+    config = current_app.config
+    return {"version": config["TELEHEALTH_CONSENT_VERSION"], "text": config["TELEHEALTH_CONSENT_TEXT"]}
+
+
+def has_current_consent(patient):
+    return (patient.consent_given_at is not None
+            and patient.consent_version == current_app.config["TELEHEALTH_CONSENT_VERSION"])
+
+
+def give_consent(user, patient_id, version):
+    if version != current_app.config["TELEHEALTH_CONSENT_VERSION"]:
+        validation_error(["body", "version"], "Consent must be given to the current version "
+                         f"({current_app.config['TELEHEALTH_CONSENT_VERSION']}) of the consent text.",
+                         "value_error.consent_version")
+    with write_transaction():
+        patient = get_patient(user, patient_id)
+        _require_active(patient)
+        patient.consent_version, patient.consent_given_at = version, utcnow()
+        patient.updated_at = patient.consent_given_at
+        patient.save()
+        record("patient.consent.give", patient_id=patient.id, target_type="patient",
+               target_id=patient.id, version=version)
+    _after_patient_change(patient)
+    return patient
+
+
+def withdraw_consent(user, patient_id):
+    with write_transaction():
+        patient = get_patient(user, patient_id)
+        patient.consent_version = patient.consent_given_at = None
+        patient.updated_at = utcnow()
+        patient.save()
+        record("patient.consent.withdraw", patient_id=patient.id, target_type="patient",
+               target_id=patient.id)
+    return patient
+
+
+# ID verification --------------------------------------------------------------------------
+
+def mask(number):
+    """All but the last 4 characters as '*' (spaces and dashes dropped)."""
+    digits = "".join(ch for ch in number if ch.isalnum())
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def request_id_verification(user, patient_id, document_type, document_number,
+                            issuing_country=None, expires_on=None):
+    with write_transaction():
+        patient = get_patient(user, patient_id)
+        _require_active(patient)
+        if patient.id_verification_status in ("pending", "verified"):
+            fail(409, f"ID verification is already {patient.id_verification_status} for this patient.")
+        row = IdVerification.create(patient=patient, document_type=document_type,
+                                    document_number_masked=mask(document_number),
+                                    issuing_country=issuing_country, expires_on=expires_on)
+        patient.id_verification_status, patient.updated_at = "pending", utcnow()
+        patient.save()
+        record("patient.id_verification.request", patient_id=patient.id,
+               target_type="id_verification", target_id=row.id, document_type=document_type)
+    return row
+
+
+def list_id_verifications(status, limit, cursor):
+    query = IdVerification.select(IdVerification, Patient).join(Patient).where(
+        IdVerification.status == status)
+    page = paginate(query, (IdVerification.created_at, IdVerification.id), limit, cursor)
+    for row in page["data"]:
+        record("patient.id_verification.read", patient_id=row.patient_id,
+               target_type="id_verification", target_id=row.id)
+    return page
+
+
+def review_id_verification(reviewer, patient_id, approve, note=None):
+    """Staff approve or reject the patient's pending request."""
+    with write_transaction():
+        patient = find_patient(patient_id)
+        row = (IdVerification.select().where((IdVerification.patient == patient.id)
+                                             & (IdVerification.status == "pending")).first())
+        if row is None:
+            fail(409, "This patient has no pending ID verification request.")
+        status = "verified" if approve else "rejected"
+        row.status, row.reviewed_by, row.reviewed_at, row.review_note = status, reviewer.id, utcnow(), note
+        row.save()
+        patient.id_verification_status, patient.updated_at = status, utcnow()
+        patient.save()
+        record(f"patient.id_verification.{'approve' if approve else 'reject'}", patient_id=patient.id,
+               target_type="id_verification", target_id=row.id)
+    if approve:
+        _after_patient_change(patient)
+    return row
+
+
+def _after_patient_change(patient):
+    """Consent given or ID approved: encounters already checked out for this patient may go."""
+    from avycenna.encounters.submission import release_checked_out
+
+    release_checked_out(patient_id=patient.id)
