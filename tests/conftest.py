@@ -142,4 +142,4 @@ def mailbox(app):
     controller.stop()
 
 
-from tests.web_fixtures import browser, live_server, page, phone  # noqa: E402,F401 (browser tests)
+from tests.web_fixtures import browser, live_server, page, phone, tabs  # noqa: E402,F401 (browser tests)

@@ -78,6 +78,22 @@ def phone(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def tabs(browser, live_server):
+    """tabs(phone=False) → a new tab with its own cookies (another person); all closed after."""
+    contexts = []
+
+    def open_tab(phone=False):
+        size = {"width": 375, "height": 740} if phone else {"width": 1200, "height": 900}
+        context = browser.new_context(base_url=live_server.url, viewport=size, is_mobile=phone,
+                                      has_touch=phone, device_scale_factor=2 if phone else 1)
+        contexts.append(context)
+        return context.new_page()
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
 def screenshot(page, name):
     """Save a full-page screenshot to docs/screenshots/<name>.png (shown in the README)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
@@ -104,6 +120,7 @@ def sign_in_by_code(page, mailbox, email, start="/signin"):
 
 def sign_in_with_password(page, email, password):
     page.goto("/signin")
+    page.wait_for_selector("details.password-signin summary")
     page.click("details.password-signin summary")
     page.fill("#pw-email", email)
     page.fill("#f-password", password)

@@ -3,11 +3,21 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from avycenna.auth.actor import auth_required, current_user
-from avycenna.billing.schemas import InvoiceSchema
-from avycenna.billing.service import mark_paid
+from avycenna.billing.schemas import InvoiceListArgs, InvoicePage, InvoiceSchema
+from avycenna.billing.service import all_invoices, mark_paid
 
 blp = Blueprint("admin_invoices", __name__, url_prefix="/api/v1/admin/invoices",
                 description="Admins record payments received outside the server.")
+
+
+@blp.route("")
+class Invoices(MethodView):
+    @auth_required("admin")
+    @blp.arguments(InvoiceListArgs, location="query")
+    @blp.response(200, InvoicePage)
+    def get(self, args):
+        """Admins: every account's invoices, newest first (`?status=open` is the work list)."""
+        return all_invoices(args["limit"], args["cursor"], args.get("status"))
 
 
 @blp.route("/<string:invoice_id>/mark-paid")

@@ -134,6 +134,14 @@ def list_invoices(user, limit, cursor, status=None):
     return paginate(query, (Invoice.created_at, Invoice.id), limit, cursor, descending=True)
 
 
+def all_invoices(limit, cursor, status=None):
+    """Every account's invoices, newest first (admins: the manual payment provider's work list)."""
+    query = Invoice.select()
+    if status:
+        query = query.where(Invoice.status == status)
+    return paginate(query, (Invoice.created_at, Invoice.id), limit, cursor, descending=True)
+
+
 def own_invoice(user, invoice_id):
     invoice = Invoice.get_or_none((Invoice.id == invoice_id) & (Invoice.account == user.id))
     if invoice is None:

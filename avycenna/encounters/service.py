@@ -120,6 +120,16 @@ def queue(limit, cursor):
     return page
 
 
+def taken_by(clinician, statuses=("in_review", "answered")):
+    """Encounters this clinician took that are still open, oldest taken first."""
+    query = (Encounter.select().where((Encounter.clinician == clinician.id) & Encounter.status.in_(statuses))
+             .order_by(Encounter.taken_at, Encounter.id))
+    encounters = list(query)
+    for encounter in encounters:
+        audit("encounter.list", encounter)
+    return encounters
+
+
 # Changing ------------------------------------------------------------------------------------
 
 def follow_up(user, encounter_id, text):

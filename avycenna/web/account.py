@@ -16,8 +16,14 @@ def own_keys(user):
 @bp.get("/account")
 @signin_required()
 def account():
+    from avycenna.billing.service import current_subscription
+    from avycenna.encounters.service import list_own
+    from avycenna.web.patients import own_patients
+
     user = page_user()
-    return render_template("web/account.html", user=user, keys=own_keys(user))
+    return render_template("web/account.html", user=user, keys=own_keys(user), patients=own_patients(user),
+                           encounters=list_own(user, 5, None)["data"],
+                           subscription=current_subscription(user.id))
 
 
 def render_keys(errors=None, status=200, new_key=None, name=""):

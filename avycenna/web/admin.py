@@ -3,6 +3,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.admin import users as accounts
 from avycenna.auth.models import ROLES
+from avycenna.billing import service as billing
+from avycenna.patients import service as patients
 from avycenna.web import bp
 from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, signin_required
@@ -53,3 +55,43 @@ def admin_set_active(user_id):
     else:
         flash(f"{user.email} is {'enabled' if active else 'disabled and signed out everywhere'}.", "ok")
     return redirect(url_for("web.admin_users"))
+
+
+# ID-verification requests -------------------------------------------------------------------
+
+@bp.get("/admin/id-verifications")
+@signin_required("admin")
+def admin_id_verifications():
+    status = request.args.get("status") if request.args.get("status") in ("pending", "verified", "rejected") \
+        else "pending"
+    page = patients.list_id_verifications(status, PAGE_SIZE, request.args.get("cursor"))
+    return render_template("web/admin_id_verifications.html", page=page, status=status)
+
+
+@bp.post("/admin/id-verifications/<patient_id>/<any(approve, reject):decision>")
+@signin_required("admin")
+def admin_review_id(patient_id, decision):
+    note = request.form.get("note", "").strip() or None
+    _, errors = attempt(patients.review_id_verification, page_user(), patient_id, decision == "approve", note)
+    flash(next(iter(errors.values())) if errors else f"ID {'approved' if decision == 'approve' else 'rejected'}.",
+          "error" if errors else "ok")
+    return redirect(url_for("web.admin_id_verifications"))
+
+
+# Invoices -----------------------------------------------------------------------------------
+
+@bp.get("/admin/invoices")
+@signin_required("admin")
+def admin_invoices():
+    status = request.args.get("status") if request.args.get("status") in ("open", "paid", "void") else "open"
+    page = billing.all_invoices(PAGE_SIZE, request.args.get("cursor"), status)
+    return render_template("web/admin_invoices.html", page=page, status=status)
+
+
+@bp.post("/admin/invoices/<invoice_id>/mark-paid")
+@signin_required("admin")
+def admin_mark_paid(invoice_id):
+    invoice, errors = attempt(billing.mark_paid, page_user(), invoice_id)
+    flash(next(iter(errors.values())) if errors else f"Invoice {invoice_id} is marked paid.",
+          "error" if errors else "ok")
+    return redirect(url_for("web.admin_invoices"))

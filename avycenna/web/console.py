@@ -1,11 +1,86 @@
-"""The clinician console: the encounter queue, one encounter, their patients' charts."""
-from flask import render_template
+"""The clinician console: the queue (oldest first), one encounter (take, read, message,
+ask the agent, answer, close). Every step is the encounter service's, as in the API."""
+from flask import flash, redirect, render_template, request, url_for
 
+from avycenna.encounters import service as encounters
+from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
 from avycenna.web import bp
+from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, signin_required
+
+STAFF = ("clinician", "admin")
 
 
 @bp.get("/console")
-@signin_required("clinician", "admin")
+@signin_required(*STAFF)
 def console():
-    return render_template("web/console.html", user=page_user())
+    user = page_user()
+    queue = encounters.queue(50, request.args.get("cursor"))
+    mine = encounters.taken_by(user)
+    return render_template("web/console.html", queue=queue, mine=mine)
+
+
+def render_encounter(encounter_id, errors=None, status=200, section=None, values=None):
+    user = page_user()
+    encounter = encounters.read_encounter(user, encounter_id)
+    taken_by_me = encounter.clinician_id is not None and (
+        encounter.clinician_id == user.id or user.role == "admin")
+    patient = encounters.patient_of(user, encounter.id) if taken_by_me and encounter.patient_id else None
+    messages = encounters.list_messages(encounter, 200)["data"] if taken_by_me else []
+    return render_template("web/console_encounter.html", encounter=encounter, taken_by_me=taken_by_me,
+                           queries=encounters.queries(encounter), patient=patient, messages=messages,
+                           errors=errors or {}, section=section, values=values or {}), status
+
+
+@bp.get("/console/encounters/<encounter_id>")
+@signin_required(*STAFF)
+def console_encounter(encounter_id):
+    return render_encounter(encounter_id)
+
+
+@bp.post("/console/encounters/<encounter_id>/take")
+@signin_required(*STAFF)
+def console_take(encounter_id):
+    _, errors = attempt(encounters.take, page_user(), encounter_id)
+    flash(next(iter(errors.values())) if errors else "It is yours. The patient and the history are below.",
+          "error" if errors else "ok")
+    return redirect(url_for("web.console_encounter", encounter_id=encounter_id)
+                    if not errors else url_for("web.console"))
+
+
+def form_action(encounter_id, section, schema, action, done):
+    """Parse the form by the API's schema, run the service action, and come back to the encounter."""
+    data, errors = parse(schema, request.form)
+    if not errors:
+        _, errors = attempt(action, page_user(), encounter_id, data)
+    if errors:
+        values = {k: request.form.get(k, "") for k in request.form if k != "csrf_token"}
+        return render_encounter(encounter_id, errors, 422, section, values)
+    flash(done, "ok")
+    return redirect(url_for("web.console_encounter", encounter_id=encounter_id) + f"#{section}")
+
+
+@bp.post("/console/encounters/<encounter_id>/messages")
+@signin_required(*STAFF)
+def console_message(encounter_id):
+    def post(user, encounter_id, data):
+        return encounters.post_message(user, encounter_id, data["body"], data.get("asks_agent", False))
+    return form_action(encounter_id, "messages", NewMessageSchema(), post,
+                       "Sent. The agent sees it when it next checks the encounter.")
+
+
+@bp.post("/console/encounters/<encounter_id>/answer")
+@signin_required(*STAFF)
+def console_answer(encounter_id):
+    def post(user, encounter_id, data):
+        return encounters.answer(user, encounter_id, data["body"])
+    return form_action(encounter_id, "answer", AnswerSchema(), post,
+                       "Answer sent. The agent receives it on its next check.")
+
+
+@bp.post("/console/encounters/<encounter_id>/close")
+@signin_required(*STAFF)
+def console_close(encounter_id):
+    def post(user, encounter_id, data):
+        return encounters.close(user, encounter_id, data.get("summary"))
+    return form_action(encounter_id, "close", CloseSchema(), post, "Closed.")

@@ -1,0 +1,145 @@
+"""The whole journey in real browsers: an agent's checkout_url opened on a phone, the
+clinic's staff clearing ID and payment, the clinician answering in the console, and the
+answer arriving at the agent's chat endpoint."""
+import re
+from datetime import datetime, timedelta
+
+import requests
+
+from tests.web_fixtures import no_horizontal_scroll, screenshot, sign_in_by_code, sign_in_with_password
+
+PASSWORD = "correct horse battery"
+QUERY = ("My daughter (7) has had a fever of 38.5 C for two days, a sore throat and swollen glands "
+         "on both sides of the neck. No rash, drinking well, a little tired. She had her vaccinations "
+         "on schedule. Ibuprofen brings the fever down for about six hours. Her brother had a cold "
+         "last week. Should she be seen in person, is a strep test needed, and what should we watch "
+         "for overnight? We are in the clinic's area and can come in tomorrow morning if needed. "
+         "She has no allergies that we know of and takes no other medicine.")
+
+
+def agent(live_server, method, path, token=None, **kwargs):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(method, live_server.url + path, headers=headers, timeout=10, **kwargs)
+
+
+def test_checkout_to_clinician_answer_to_agent(live_server, tabs, mailbox, make_user):
+    make_user(role="admin", email="boss@example.test", password=PASSWORD)
+    make_user(role="clinician", email="doc@example.test", password=PASSWORD, name="Dr. Sarah Chen")
+
+    # The agent opens an encounter with no credentials and hands the person the link.
+    opened = agent(live_server, "POST", "/api/v1/agent/query", json={"query": QUERY})
+    assert opened.status_code in (200, 201), opened.text
+    encounter_id, token = opened.json()["encounter_id"], opened.json()["encounter_token"]
+    checkout_url = opened.json()["checkout_url"]
+    assert checkout_url.startswith(live_server.url + "/checkout/")
+
+    # The person, on a phone: sees the question, signs in by e-mail code, adds the patient.
+    phone = tabs(phone=True)
+    phone.goto(checkout_url)
+    assert "swollen glands" in phone.inner_text(".query")
+    assert no_horizontal_scroll(phone)
+    sign_in_by_code(phone, mailbox, "parent@example.test", start=None)
+    phone.wait_for_selector("#step-patient")
+    phone.fill("#p-name", "Mia Lopez")
+    phone.fill("#p-date_of_birth", "2019-04-02")
+    phone.select_option("#p-relationship", "child")
+    phone.click("text=Add and choose")
+
+    # Consent: the text and its version are shown, and recorded.
+    phone.wait_for_selector("#step-consent")
+    version = phone.input_value("#step-consent input[name=version]")
+    assert version in phone.inner_text("#step-consent")
+    phone.check("#step-consent input[name=agree]")
+    phone.click("#step-consent button[type=submit]")
+    phone.wait_for_selector("#step-consent .badge.ok")
+
+    # ID verification: sent, then pending with the clinic.
+    phone.select_option("#id-document_type", "passport")
+    phone.fill("#id-document_number", "X12345678")
+    phone.click("text=Send for verification")
+    phone.wait_for_selector("#step-id >> text=Pending with the clinic")
+    assert "Pay once" in phone.inner_text("#step-payment")
+    assert no_horizontal_scroll(phone)
+    screenshot(phone, "checkout")
+
+    phone.click("#submit-checkout")
+    phone.wait_for_selector("text=Checkout complete")
+    done = phone.inner_text("main")
+    assert "ID" in done and "One-off encounter" in done and "staff mark" in done
+
+    # Clinic staff: approve the ID, mark the one-off invoice paid → the encounter is submitted.
+    admin = tabs()
+    sign_in_with_password(admin, "boss@example.test", PASSWORD)
+    admin.goto("/admin/id-verifications")
+    assert "Mia Lopez" in admin.inner_text("main") and "*****5678" in admin.inner_text("main")
+    admin.click("button:has-text('Approve')")
+    admin.wait_for_selector("text=ID approved.")
+    admin.goto("/admin/invoices")
+    admin.click("tr:has-text('parent@example.test') button:has-text('Mark paid')")
+    admin.wait_for_selector("text=is marked paid")
+    assert agent(live_server, "GET", f"/api/v1/agent/encounters/{encounter_id}", token).json()["status"] == "submitted"
+    phone.reload()
+    assert "Sent to the clinic" in phone.inner_text("main")
+
+    # The clinician: queue, take, read, ask the agent, get its reply, answer.
+    doc = tabs()
+    sign_in_with_password(doc, "doc@example.test", PASSWORD)
+    doc.goto("/console")
+    doc.click(f"text={encounter_id}")
+    doc.click("text=Take this encounter")
+    doc.wait_for_selector("#patient-h")
+    assert "Mia Lopez" in doc.inner_text("main") and "swollen glands" in doc.inner_text("main")
+    doc.fill("#message-body", "Has she had any trouble swallowing or breathing?")
+    doc.check("#asks-agent")
+    doc.click("text=Send message")
+    doc.wait_for_selector("text=question for the agent")
+
+    messages = agent(live_server, "GET", f"/api/v1/agent/encounters/{encounter_id}/messages", token).json()["data"]
+    question = next(m for m in messages if m["asks_agent"])
+    reply = agent(live_server, "POST", f"/api/v1/agent/encounters/{encounter_id}/messages", token,
+                  json={"body": "No trouble swallowing or breathing.", "reply_to": question["id"]})
+    assert reply.status_code in (200, 201), reply.text
+    doc.reload()
+    assert "No trouble swallowing or breathing." in doc.inner_text("#messages")
+
+    doc.fill("#answer-body", "Likely viral pharyngitis; a rapid strep test tomorrow morning is reasonable. "
+                             "Seek care tonight if she drools, cannot swallow or breathes noisily.")
+    screenshot(doc, "console")
+    doc.click("text=Send answer")
+    doc.wait_for_selector("text=Answer sent")
+
+    # The answer arrives where the agent polls.
+    after = agent(live_server, "GET", f"/api/v1/agent/encounters/{encounter_id}/messages", token,
+                  params={"after": question["id"]}).json()["data"]
+    answer = next(m for m in after if m["is_answer"])
+    assert "rapid strep test" in answer["body"]
+    assert agent(live_server, "GET", f"/api/v1/agent/encounters/{encounter_id}", token).json()["status"] == "answered"
+
+    doc.fill("#close-summary", "Advised strep test; safety-net advice given.")
+    doc.click("text=Close encounter")
+    doc.wait_for_selector("text=Closed.")
+    phone.reload()
+    assert "Answered" in phone.inner_text("h1")
+
+
+def test_unknown_and_expired_links_show_a_clear_page(page, live_server, make_user):
+    import time_machine
+
+    page.goto("/checkout/" + "0" * 64)
+    assert "not valid" in page.inner_text("h1")
+    assert page.locator(".query").count() == 0
+
+    opened = agent(live_server, "POST", "/api/v1/agent/query", json={"query": QUERY}).json()
+    expires = datetime.fromisoformat(opened["encounter_token_expires_at"].replace("Z", "+00:00"))
+    with time_machine.travel(expires + timedelta(minutes=1), tick=True):
+        response = page.goto(opened["checkout_url"])
+        assert response.status == 409
+        assert "expired" in page.inner_text("h1")
+
+
+def test_checkout_page_fits_a_phone_signed_out(phone, live_server):
+    opened = agent(live_server, "POST", "/api/v1/agent/query", json={"query": QUERY}).json()
+    phone.goto(opened["checkout_url"])
+    assert phone.locator("#f-email").is_visible()
+    assert no_horizontal_scroll(phone)
+    assert re.search(r"answer goes back to your assistant", phone.inner_text("main"))
