@@ -52,12 +52,13 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
 
 
 def _from_cursor(column, value):
-    if isinstance(column, DateTimeField):
-        try:
-            return datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            validation_error(["query", "cursor"], "Invalid cursor.")
-    return value
+    """A cursor value in the form the column stores (UUIDs as hex on SQLite, …)."""
+    try:
+        if isinstance(column, DateTimeField):
+            value = datetime.fromisoformat(value)
+        return column.db_value(value)
+    except (TypeError, ValueError, AttributeError):
+        validation_error(["query", "cursor"], "Invalid cursor.")
 
 
 def _jsonable(value):

@@ -8,7 +8,7 @@ processes; the default memory storage is per process.
 from flask import current_app, g, request
 from flask_limiter import Limiter
 
-from avycenna.auth.actor import client_ip
+from avycenna.auth.actor import ip_hash
 
 EXEMPT_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static/")
 
@@ -19,7 +19,7 @@ def credential_key():
         return "key:" + actor.api_key.id
     if actor is not None and actor.kind == "user":
         return "user:" + actor.user.id
-    return "ip:" + client_ip()
+    return ip_key()
 
 
 def credential_limit():
@@ -48,7 +48,8 @@ def init_app(app):
 
 
 def ip_key():
-    return "ip:" + client_ip()
+    """The client's IP, as a salted hash: raw addresses never reach the limit storage."""
+    return "ip:" + ip_hash()
 
 
 def config_limit(name):

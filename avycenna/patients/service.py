@@ -50,8 +50,7 @@ def list_patients(user, limit, cursor, relationship=None):
     query = Patient.select().where((Patient.account == user.id) & Patient.archived_at.is_null())
     if relationship:
         query = query.where(Patient.relationship == relationship)
-    page = paginate(query, (Patient.created_at, Patient.id), limit, cursor,
-                    key=lambda p: [p.created_at, p.id.hex])  # UUIDs compare as stored: hex
+    page = paginate(query, (Patient.created_at, Patient.id), limit, cursor)
     for patient in page["data"]:
         record("patient.list", patient_id=patient.id, target_type="patient", target_id=patient.id)
     return page
