@@ -9,8 +9,7 @@ Content-Security-Policy that allows the server's own assets and nothing inline.
 from flask import Blueprint, current_app, session
 from flask_wtf.csrf import CSRFProtect
 
-from avycenna.auth.actor import client_ip
-from avycenna.ratelimit import limiter
+from avycenna.ratelimit import ip_key, limiter
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
@@ -24,7 +23,7 @@ def page_limit():
 def page_limit_key():
     """Pages are limited per signed-in account, else per client IP."""
     user_id = session.get("uid")
-    return "web-user:" + user_id if user_id else "web-ip:" + client_ip()
+    return "web-user:" + user_id if user_id else "web-" + ip_key()
 
 
 def check_csrf():
