@@ -106,3 +106,15 @@ def test_add_interval():
     assert add_interval(datetime(2024, 2, 29), "year") == datetime(2025, 2, 28)
     assert add_interval(datetime(2024, 12, 15), "month") == datetime(2025, 1, 15)
     assert add_interval(datetime(2024, 1, 1), "week") == datetime(2024, 1, 8)
+
+
+def test_admins_list_every_accounts_invoices_by_status(client, people):
+    client.post("/api/v1/subscription", json={"plan": "monthly"}, headers=people["member"])
+    client.post("/api/v1/subscription", json={"plan": "yearly"}, headers=people["stranger"])
+    assert client.get("/api/v1/admin/invoices", headers=people["member"]).status_code == 403
+    page = client.get("/api/v1/admin/invoices?status=open&limit=1", headers=people["admin"]).get_json()
+    assert len(page["data"]) == 1 and page["next_cursor"]
+    rest = client.get(f"/api/v1/admin/invoices?status=open&cursor={page['next_cursor']}",
+                      headers=people["admin"]).get_json()
+    assert {i["amount"] for i in page["data"] + rest["data"]} == {2900, 29000}
+    assert client.get("/api/v1/admin/invoices?status=paid", headers=people["admin"]).get_json()["data"] == []

@@ -1,0 +1,65 @@
+"""Dashboard pages for patients: add, edit, consent, ID verification; other accounts see nothing."""
+import re
+
+import pytest
+
+from tests.test_web_security import HTML, csrf_token, sign_in
+
+
+@pytest.fixture
+def member(make_user):
+    return make_user(email="member@example.test", password="correct horse battery")
+
+
+def add(client, **fields):
+    data = {"name": "Ana Diaz", "date_of_birth": "1990-05-01", "relationship": "self",
+            "csrf_token": csrf_token(client, "/account/patients/new"), **fields}
+    return client.post("/account/patients", data=data)
+
+
+def patient_id(response):
+    return re.search(r"/account/patients/([0-9a-f-]{36})", response.headers["Location"]).group(1)
+
+
+def test_add_edit_consent_and_verify(client, member):
+    sign_in(client, member.email)
+    r = add(client)
+    assert r.status_code == 302
+    pid = patient_id(r)
+    page = client.get(f"/account/patients/{pid}", headers=HTML).get_data(as_text=True)
+    assert "Ana Diaz" in page and "version <strong>2026-01</strong>" in page
+
+    token = csrf_token(client, f"/account/patients/{pid}")
+    r = client.post(f"/account/patients/{pid}", data={"name": "Ana María Diaz", "date_of_birth": "1990-05-01",
+                                                      "relationship": "self", "csrf_token": token})
+    assert r.status_code == 302
+    r = client.post(f"/account/patients/{pid}/consent", data={"version": "2026-01", "csrf_token": token})
+    assert "Tick the box" in client.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
+    client.post(f"/account/patients/{pid}/consent", data={"version": "2026-01", "agree": "yes", "csrf_token": token})
+    r = client.post(f"/account/patients/{pid}/id-verification",
+                    data={"document_type": "passport", "document_number": "P998877", "csrf_token": token})
+    assert r.status_code == 302
+    page = client.get(f"/account/patients/{pid}", headers=HTML).get_data(as_text=True)
+    assert "Ana María Diaz" in page and "Consent given" in page and "Pending with the clinic" in page
+
+
+def test_errors_sit_next_to_their_fields(client, member):
+    sign_in(client, member.email)
+    r = add(client, name="", date_of_birth="2999-01-01", relationship="cousin")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    for name in ("name", "date_of_birth", "relationship"):
+        assert f'id="p-{name}-error"' in html
+    assert "Date of birth cannot be in the future." in html
+    add(client)
+    r = add(client, name="Second Self")
+    assert r.status_code == 422 and "already has a patient with relationship" in r.get_data(as_text=True)
+
+
+def test_another_accounts_patient_is_a_404_page(app, client, member, make_user):
+    sign_in(client, member.email)
+    pid = patient_id(add(client))
+    other = app.test_client()
+    sign_in(other, make_user(password="correct horse battery").email)
+    r = other.get(f"/account/patients/{pid}", headers=HTML)
+    assert r.status_code == 404 and r.mimetype == "text/html" and "Ana Diaz" not in r.get_data(as_text=True)
