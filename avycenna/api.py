@@ -33,8 +33,12 @@ def blueprints():
     from avycenna.api_keys.views import blp as api_keys
     from avycenna.auth.views import blp as auth
     from avycenna.health import blp as health
+    from avycenna.admin.audit import blp as admin_audit
+    from avycenna.audit.views import blp as access_log
+    from avycenna.grants.views import blp as grants
+    from avycenna.wearables.views import blp as wearables
 
-    return [health, auth, api_keys]
+    return [health, auth, api_keys, grants, wearables, access_log, admin_audit]
 
 
 def init_app(app):
