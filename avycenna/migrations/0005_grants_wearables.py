@@ -36,7 +36,7 @@ def up(migrator, db):
     db.create_tables([Grant])
 
     class WearableHourly(Model):
-        patient = ForeignKeyField(Patient, on_delete='CASCADE')
+        patient = ForeignKeyField(Patient, on_delete='CASCADE', index=False)
         type = CharField(max_length=32)
         hour_ms = BigIntegerField()
         count = IntegerField()
@@ -53,7 +53,7 @@ def up(migrator, db):
     db.create_tables([WearableHourly])
 
     class WearableSample(Model):
-        patient = ForeignKeyField(Patient, on_delete='CASCADE')
+        patient = ForeignKeyField(Patient, on_delete='CASCADE', index=False)
         type = CharField(max_length=32)
         source = CharField(max_length=64)
         start_ms = BigIntegerField()

@@ -95,7 +95,7 @@ class TypeSchema(Schema):
     accepted_units = fields.List(fields.String())
     description = fields.String()
     interval = fields.Boolean(metadata={"description": "Samples need start and end."})
-    values = fields.List(fields.String(), metadata={"description": "Allowed values (sleep stages)."})
+    stages = fields.List(fields.String(), metadata={"description": "Allowed values (sleep only)."})
 
 
 StoredSamplePageSchema = page_schema(StoredSampleSchema, "WearableSamplePage")

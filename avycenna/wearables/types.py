@@ -69,5 +69,5 @@ def describe():
     """The public list for GET /wearables/types."""
     return [{"type": t.name, "unit": t.unit, "accepted_units": [t.unit, *t.conversions],
              "description": t.description, "interval": t.interval,
-             **({"values": list(SLEEP_STAGES)} if t.name == "sleep" else {})}
+             **({"stages": list(SLEEP_STAGES)} if t.name == "sleep" else {})}
             for t in TYPES.values()]
