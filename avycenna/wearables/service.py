@@ -5,6 +5,7 @@ on SQLite and PostgreSQL), so only rows that are really new come back; those, an
 only those, are added to the hourly rollup in the same transaction. Summaries read
 the rollup, so their cost follows the buckets returned, not the samples stored.
 """
+from collections import defaultdict
 from datetime import datetime, timezone
 
 from peewee import fn
@@ -38,8 +39,35 @@ def _patient_key(patient):
     return patient.id.hex if is_sqlite() else str(patient.id)
 
 
+def stored_starts(patient_key, source, rows):
+    """{(type, start_ms)} already stored from this source within the batch's time span."""
+    starts = defaultdict(list)
+    for row in rows:
+        starts[row[0]].append(row[1])
+    p = database.param
+    sql = (f"SELECT type, start_ms FROM {_table(WearableSample)} WHERE patient_id = {p} AND type = {p} "
+           f"AND start_ms >= {p} AND start_ms <= {p} AND source = {p}")
+    found = set()
+    for type_name, times in starts.items():
+        params = (patient_key, type_name, min(times), max(times), source)
+        found.update(database.execute_sql(sql, params).fetchall())
+    return found
+
+
 def insert_new(patient_key, source, rows):
-    """Insert rows, skipping duplicates; returns the rows that were new."""
+    """Insert rows (unique by type and start), skipping stored ones; returns the new rows.
+
+    SQLite: the write transaction holds the database lock, so what is not stored
+    yet is new, and `executemany` inserts it at full speed. PostgreSQL: concurrent
+    writers are possible, so the database says which rows it inserted (RETURNING).
+    """
+    if is_sqlite():
+        stored = stored_starts(patient_key, source, rows)
+        new = [r for r in rows if (r[0], r[1]) not in stored] if stored else rows
+        sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, 1, "ON CONFLICT DO NOTHING")
+        database.connection().executemany(
+            sql, [(patient_key, t, source, start, end, v, v2) for t, start, end, v, v2 in new])
+        return new
     inserted = []
     for i in range(0, len(rows), CHUNK):
         chunk = rows[i:i + CHUNK]
@@ -59,26 +87,25 @@ def rollup_measure(type_name, start_ms, end_ms, value):
     return value
 
 
-def add_to_rollup(patient_key, rows):
-    """Fold newly inserted rows into the hourly rollup (one upsert per touched hour)."""
-    buckets = {}
+def hourly_buckets(rows):
+    """{(type, hour_ms): [count, sum, min, max, sum2, min2, max2]} of new rows."""
+    values, seconds = defaultdict(list), defaultdict(list)
     for type_name, start_ms, end_ms, value, value2 in rows:
         key = (type_name, start_ms - start_ms % HOUR_MS)
-        v = rollup_measure(type_name, start_ms, end_ms, value)
-        b = buckets.get(key)
-        if b is None:
-            buckets[key] = [1, v, v, v, value2, value2, value2]
-            continue
-        b[0] += 1
-        b[1] += v
-        if v < b[2]:
-            b[2] = v
-        if v > b[3]:
-            b[3] = v
+        values[key].append(rollup_measure(type_name, start_ms, end_ms, value) if type_name == "sleep" else value)
         if value2 is not None:
-            b[4] += value2
-            b[5] = min(b[5], value2)
-            b[6] = max(b[6], value2)
+            seconds[key].append(value2)
+    buckets = {}
+    for key, vs in values.items():
+        v2 = seconds.get(key)
+        buckets[key] = [len(vs), sum(vs), min(vs), max(vs),
+                        *((sum(v2), min(v2), max(v2)) if v2 else (None, None, None))]
+    return buckets
+
+
+def add_to_rollup(patient_key, rows):
+    """Fold newly inserted rows into the hourly rollup (one upsert per touched hour)."""
+    buckets = hourly_buckets(rows)
     if not buckets:
         return
     least, greatest = ("MIN", "MAX") if is_sqlite() else ("LEAST", "GREATEST")

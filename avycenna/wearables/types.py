@@ -26,31 +26,31 @@ class SampleType:
     def converter(self, unit):
         """Function from `unit` to the canonical unit, or None when unknown."""
         if unit == self.unit:
-            return _same
+            return identity
         return self.conversions.get(unit)
 
 
-def _same(v):
+def identity(v):
     return v
 
 
-PER_MINUTE = {"bpm": _same, "beats/min": _same, "/min": _same, "count/s": _scale(60.0)}
+PER_MINUTE = {"bpm": identity, "beats/min": identity, "/min": identity, "count/s": _scale(60.0)}
 
 TYPES = {t.name: t for t in (
     SampleType("heart_rate", "count/min", 20, 300, "Heart rate", PER_MINUTE),
     SampleType("resting_heart_rate", "count/min", 20, 250, "Resting heart rate", PER_MINUTE),
     SampleType("heart_rate_variability", "ms", 0, 1000, "Heart rate variability (SDNN)",
                {"s": _scale(1000.0)}),
-    SampleType("steps", "count", 0, 100_000, "Steps in the interval", {"steps": _same}),
+    SampleType("steps", "count", 0, 100_000, "Steps in the interval", {"steps": identity}),
     SampleType("distance", "m", 0, 1_000_000, "Distance walked, run or cycled",
                {"km": _scale(1000.0), "mi": _scale(1609.344), "ft": _scale(0.3048),
                 "yd": _scale(0.9144)}),
     SampleType("active_energy", "kcal", 0, 20_000, "Active energy burned",
-               {"kJ": _scale(1 / 4.184), "Cal": _same, "cal": _scale(0.001)}),
+               {"kJ": _scale(1 / 4.184), "Cal": identity, "cal": _scale(0.001)}),
     SampleType("oxygen_saturation", "%", 50, 100, "Blood oxygen saturation (SpO2)",
                {"fraction": _scale(100.0)}),
     SampleType("respiratory_rate", "count/min", 2, 80, "Breaths per minute",
-               {"breaths/min": _same, "/min": _same}),
+               {"breaths/min": identity, "/min": identity}),
     SampleType("body_temperature", "degC", 25, 45, "Body temperature",
                {"degF": lambda v: (v - 32.0) * 5.0 / 9.0, "K": lambda v: v - 273.15}),
     SampleType("body_weight", "kg", 0.2, 700, "Body weight",

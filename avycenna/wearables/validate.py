@@ -7,14 +7,16 @@ form is `samples: [{type, start, end?, value, unit}]`; the compact form is
 arrays (times as ISO 8601 strings or epoch milliseconds).
 """
 from datetime import datetime
+from itertools import repeat
 
 from avycenna.clock import utcnow
-from avycenna.wearables.types import STAGE_CODE, TYPES
+from avycenna.wearables.types import STAGE_CODE, TYPES, identity
 
 MAX_SAMPLES = 10_000
 MAX_FUTURE_MS = 24 * 3600 * 1000  # clock skew allowed on a device
 MIN_MS = 946684800000  # 2000-01-01: earlier times are a device error
 MAX_INTERVAL_MS = 7 * 24 * 3600 * 1000
+NUMBER_TYPES = (int, float)
 SAMPLE_FIELDS = frozenset(("type", "start", "end", "value", "unit"))
 SERIES_FIELDS = frozenset(("type", "unit", "start", "end", "value"))
 
@@ -72,6 +74,10 @@ class Checker:
         elif unit not in (None, spec.unit):
             raise SampleError(loc + ["unit"], "Sleep samples take no unit (or \"stage\").", "value_error.unit")
         self.now_ms = _now_ms()
+        # For the inlined path in parse_samples: a number with no end.
+        self.plain = not spec.interval and spec.name != "blood_pressure"
+        self.name, self.low, self.high = spec.name, spec.low, spec.high
+        self.latest_ms = self.now_ms + MAX_FUTURE_MS
 
     def value(self, raw, loc):
         """(value, value2) in canonical units, or SampleError."""
@@ -120,30 +126,57 @@ def _now_ms():
     return int(utcnow().timestamp() * 1000)
 
 
-def parse_samples(samples, rows, offset=0):
-    """Append the rows of the basic form's `samples` list (loc ["samples", i, …])."""
+def _checked_row(sample, i, checkers):
+    """One basic-form sample, every rule checked; the row or SampleError."""
+    loc = ["samples", i]
+    if type(sample) is not dict:
+        raise SampleError(loc, "Not a valid mapping type.", "type_error.dict")
+    if not sample.keys() <= SAMPLE_FIELDS:
+        extra = sorted(set(sample) - SAMPLE_FIELDS)[0]
+        raise SampleError(loc + [extra], "Unknown field.", "extra_forbidden")
+    type_name, unit = sample.get("type"), sample.get("unit")
+    key = (type_name, unit) if type(type_name) is str and (unit is None or type(unit) is str) else None
+    checker = checkers.get(key)
+    if checker is None:
+        checker = Checker(type_name, unit, loc)
+        if key is not None:
+            checkers[key] = checker
+    if "start" not in sample:
+        raise SampleError(loc + ["start"], "Missing data for required field.", "missing")
+    if "value" not in sample:
+        raise SampleError(loc + ["value"], "Missing data for required field.", "missing")
+    start_ms, end_ms = checker.times(sample["start"], sample.get("end"), loc + ["start"], loc + ["end"])
+    value, value2 = checker.value(sample["value"], loc + ["value"])
+    return checker.spec.name, start_ms, end_ms, value, value2
+
+
+def parse_samples(samples, rows):
+    """Append the rows of the basic form's `samples` list (loc ["samples", i, …]).
+
+    The common sample (a number, a start with an offset, no end, a known type and
+    unit) takes an inlined path; anything else, or anything doubtful, goes through
+    `_checked_row`, which applies every rule and names the bad place.
+    """
     checkers = {}
-    for i, sample in enumerate(samples, offset):
-        loc = ["samples", i]
-        if type(sample) is not dict:
-            raise SampleError(loc, "Not a valid mapping type.", "type_error.dict")
-        if not sample.keys() <= SAMPLE_FIELDS:
-            extra = sorted(set(sample) - SAMPLE_FIELDS)[0]
-            raise SampleError(loc + [extra], "Unknown field.", "extra_forbidden")
-        type_name, unit = sample.get("type"), sample.get("unit")
-        key = (type_name, unit) if type(type_name) is str and (unit is None or type(unit) is str) else None
-        checker = checkers.get(key)
-        if checker is None:
-            checker = Checker(type_name, unit, loc)
-            if key is not None:
-                checkers[key] = checker
-        if "start" not in sample:
-            raise SampleError(loc + ["start"], "Missing data for required field.", "missing")
-        if "value" not in sample:
-            raise SampleError(loc + ["value"], "Missing data for required field.", "missing")
-        start_ms, end_ms = checker.times(sample["start"], sample.get("end"), loc + ["start"], loc + ["end"])
-        value, value2 = checker.value(sample["value"], loc + ["value"])
-        rows.append((checker.spec.name, start_ms, end_ms, value, value2))
+    append, parse = rows.append, datetime.fromisoformat
+    for i, sample in enumerate(samples):
+        try:
+            if len(sample) != 4:
+                raise LookupError
+            checker = checkers[sample["type"], sample["unit"]]
+            value = sample["value"]
+            if checker.plain is False or type(value) not in NUMBER_TYPES:
+                raise LookupError
+            parsed = parse(sample["start"])
+            if parsed.tzinfo is None:
+                raise LookupError
+            start_ms = int(parsed.timestamp() * 1000)
+            value = checker.convert(value)
+            if not (checker.low <= value <= checker.high and MIN_MS <= start_ms <= checker.latest_ms):
+                raise LookupError
+            append((checker.name, start_ms, None, value, None))
+        except (LookupError, TypeError, ValueError, AttributeError):
+            append(_checked_row(sample, i, checkers))
 
 
 def parse_series(series, rows):
@@ -166,11 +199,34 @@ def parse_series(series, rows):
         if len(rows) + len(starts) > MAX_SAMPLES:
             raise TooMany()
         name = checker.spec.name
+        fast = None if ends is not None else _plain_series(checker, starts, values)
+        if fast is not None:
+            rows += fast
+            continue
         for i in range(len(starts)):
             start_ms, end_ms = checker.times(starts[i], ends[i] if ends is not None else None,
                                              loc + ["start", i], loc + ["end", i])
             value, value2 = checker.value(values[i], loc + ["value", i])
             rows.append((name, start_ms, end_ms, value, value2))
+
+
+def _plain_series(checker, starts, values):
+    """Rows of a plain numeric series checked with builtins in a few passes, or None.
+
+    None means "take the per-sample path", which also finds and names a bad value.
+    """
+    spec = checker.spec
+    if spec.interval or spec.name == "blood_pressure" or not starts:
+        return None
+    if not all(type(t) is int for t in starts) or not all(type(v) in NUMBER_TYPES for v in values):
+        return None
+    if min(starts) < MIN_MS or max(starts) > checker.now_ms + MAX_FUTURE_MS:
+        return None
+    converted = values if checker.convert is identity else list(map(checker.convert, values))
+    low, high = spec.low, spec.high
+    if not all(low <= v <= high for v in converted):  # NaN fails too
+        return None
+    return list(zip(repeat(spec.name), starts, repeat(None), converted, repeat(None)))
 
 
 def parse_body(body):
