@@ -57,5 +57,8 @@ def create_user_command(email, role, name, password):
 
 
 def init_app(app):
+    from avycenna.wearables.cli import import_apple_health_command
+
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(import_apple_health_command)

@@ -126,7 +126,7 @@ def _now_ms():
     return int(utcnow().timestamp() * 1000)
 
 
-def _checked_row(sample, i, checkers):
+def check_sample(sample, i, checkers):
     """One basic-form sample, every rule checked; the row or SampleError."""
     loc = ["samples", i]
     if type(sample) is not dict:
@@ -155,7 +155,7 @@ def parse_samples(samples, rows):
 
     The common sample (a number, a start with an offset, no end, a known type and
     unit) takes an inlined path; anything else, or anything doubtful, goes through
-    `_checked_row`, which applies every rule and names the bad place.
+    `check_sample`, which applies every rule and names the bad place.
     """
     checkers = {}
     append, parse = rows.append, datetime.fromisoformat
@@ -176,7 +176,7 @@ def parse_samples(samples, rows):
                 raise LookupError
             append((checker.name, start_ms, None, value, None))
         except (LookupError, TypeError, ValueError, AttributeError):
-            append(_checked_row(sample, i, checkers))
+            append(check_sample(sample, i, checkers))
 
 
 def parse_series(series, rows):
