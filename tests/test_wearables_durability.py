@@ -1,33 +1,14 @@
 """Nothing lost: SIGKILL the real server mid-stream; acknowledged batches are whole, none is partial."""
 import sqlite3
 import threading
-from datetime import date
 
 import requests
 
+from bench.setup import make_instance
 from tests.test_instance import free_port, start_server, stop
 
 BATCH = 2000
 T0 = 1_790_000_000_000  # 2026-09-21, epoch ms
-
-
-def prepare(instance):
-    """The instance's database with an account, its API key and a patient (as `python app.py` sees it)."""
-    from avycenna import create_app
-    from avycenna.api_keys.service import create_key
-    from avycenna.auth.users import create_user
-    from avycenna.db import database
-    from avycenna.migrate import upgrade
-    from avycenna.patients.models import Patient
-
-    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": f"sqlite:///{instance}/avycenna.sqlite3"})
-    with app.app_context():
-        upgrade()
-        with database.obj.connection_context():
-            user = create_user("durable@example.test")
-            _, key = create_key(user, "sync")
-            patient = Patient.create(account=user, name="D", date_of_birth=date(1990, 1, 1), relationship="self")
-    return key, patient.id
 
 
 def body(k):
@@ -78,7 +59,8 @@ def per_batch_counts(db_path):
 
 def test_sigkill_mid_stream_keeps_every_acknowledged_batch_whole(tmp_path):
     instance = tmp_path / "instance"
-    key, patient_id = prepare(instance)
+    _, patient, key = make_instance(str(instance))  # the database `python app.py` will open
+    patient_id = patient.id
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/v1/patients/{patient_id}/wearables"
     proc = start_server(instance, port)

@@ -1,8 +1,8 @@
 """Wearable rules, callable without HTTP: ingest (deduped, rolled up, all-or-nothing), read, summarize.
 
-Samples go in with plain SQL (`INSERT … ON CONFLICT DO NOTHING RETURNING`, the same
-on SQLite and PostgreSQL), so only rows that are really new come back; those, and
-only those, are added to the hourly rollup in the same transaction. Summaries read
+Samples go in with plain SQL, `INSERT … ON CONFLICT DO NOTHING` against the unique
+index (the same on SQLite and PostgreSQL); only rows that were really new are
+added to the hourly rollup, in the same transaction. Summaries read
 the rollup, so their cost follows the buckets returned, not the samples stored.
 """
 from collections import defaultdict
@@ -65,8 +65,10 @@ def insert_new(patient_key, source, rows):
         stored = stored_starts(patient_key, source, rows)
         new = [r for r in rows if (r[0], r[1]) not in stored] if stored else rows
         sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, 1, "ON CONFLICT DO NOTHING")
-        database.connection().executemany(
+        cursor = database.connection().executemany(
             sql, [(patient_key, t, source, start, end, v, v2) for t, start, end, v, v2 in new])
+        if cursor.rowcount != len(new):  # the batch repeats itself: the first of each was kept
+            new = list({(r[0], r[1]): r for r in reversed(new)}.values())
         return new
     inserted = []
     for i in range(0, len(rows), CHUNK):
@@ -138,12 +140,11 @@ def checkpoints(patient_key, source, types):
 
 def ingest(patient, source, rows):
     """Store a validated batch all-or-nothing; returns inserted, duplicates and checkpoints."""
-    unique = list({(r[0], r[1]): r for r in reversed(rows)}.values())  # first of each (type, start)
     key = _patient_key(patient)
     with write_transaction():
-        new = insert_new(key, source, unique)
+        new = insert_new(key, source, rows)
         add_to_rollup(key, new)
-        checkpoint = checkpoints(key, source, {r[0] for r in unique})
+        checkpoint = checkpoints(key, source, {r[0] for r in rows})
         record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
                received=len(rows), inserted=len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint}
