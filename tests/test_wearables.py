@@ -238,3 +238,17 @@ def test_archived_or_unknown_patients_are_404(client, app, owner, headers):
     assert post(client, archived, headers, [hr(0)]).get_json() == DENIED
     r = client.get("/api/v1/patients/not-a-uuid/wearables?type=steps", headers=headers)
     assert r.status_code == 404 and r.get_json() == DENIED
+
+
+def test_a_failure_mid_batch_leaves_nothing_behind(client, patient, headers, app, monkeypatch):
+    """Samples, rollup and audit event share one transaction: a failure after the insert undoes it."""
+    from avycenna.wearables import service
+
+    def broken(*args):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(service, "add_to_rollup", broken)
+    assert post(client, patient, headers, [hr(m) for m in range(10)]).status_code == 500
+    monkeypatch.undo()
+    assert read(client, patient, headers).get_json()["data"] == []
+    assert audit_events(app, action="wearables.ingest") == []
+    assert post(client, patient, headers, [hr(m) for m in range(10)]).get_json()["inserted"] == 10
