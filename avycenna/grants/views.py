@@ -18,7 +18,8 @@ def present(grant):
     status = service.effective_status(grant)
     show_patient = grant.patient_id is not None and (status == "active" or grant.clinician_id != user.id)
     clinician = grant.clinician
-    return {**grant.__data__, "status": status, "scopes": grant.scope_list,
+    fields = ("id", "email", "message", "expires_at", "created_at", "responded_at", "revoked_at", "revoked_by")
+    return {**{name: getattr(grant, name) for name in fields}, "status": status, "scopes": grant.scope_list,
             "clinician": {"id": clinician.id, "name": clinician.name, "email": clinician.email},
             "patient": grant.patient if show_patient else None}
 

@@ -6,7 +6,7 @@ form is `samples: [{type, start, end?, value, unit}]`; the compact form is
 `series: [{type, unit, start: [...], end?: [...], value: [...]}]` with parallel
 arrays (times as ISO 8601 strings or epoch milliseconds).
 """
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import repeat
 
 from avycenna.clock import utcnow
@@ -123,7 +123,7 @@ class Checker:
 
 
 def _now_ms():
-    return int(utcnow().timestamp() * 1000)
+    return int(utcnow().replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def check_sample(sample, i, checkers):
