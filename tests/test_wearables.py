@@ -122,6 +122,11 @@ def test_one_bad_sample_rejects_the_batch_with_its_loc(client, patient, headers,
     assert audit_events(app, action="wearables.ingest") == []
 
 
+def test_milliseconds_survive_the_round_trip(client, patient, headers):
+    post(client, patient, headers, [{**hr(0), "start": "2026-11-20T08:00:00.123+01:00"}])
+    assert read(client, patient, headers).get_json()["data"][0]["start"] == "2026-11-20T07:00:00.123000Z"
+
+
 def test_resending_stores_nothing_twice(client, patient, headers):
     batch = [hr(m) for m in range(5)]
     assert post(client, patient, headers, batch).get_json()["inserted"] == 5

@@ -6,7 +6,7 @@ added to the hourly rollup, in the same transaction. Summaries read
 the rollup, so their cost follows the buckets returned, not the samples stored.
 """
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from peewee import fn
 
@@ -16,6 +16,7 @@ from avycenna.db import database, is_sqlite, write_transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.wearables.types import SLEEP_STAGES, TYPES
 
+EPOCH = datetime(1970, 1, 1)
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
 CHUNK = 2000  # rows per INSERT statement (7 parameters each stays under every driver's limit)
@@ -154,7 +155,7 @@ def ms_to_iso(ms):
     """Epoch milliseconds → `2026-11-20T08:00:00Z` (milliseconds shown when present)."""
     if ms is None:
         return None
-    return isoformat(datetime.fromtimestamp(ms / 1000, tz=timezone.utc))
+    return isoformat(EPOCH + timedelta(milliseconds=ms))
 
 
 def iso_to_ms(value):
