@@ -36,6 +36,17 @@ def test_holder_sees_who_read_their_patients_data(client, setting):
     assert read["actor_role"] == "clinician" and read["at"].endswith("Z")
 
 
+def test_refused_attempts_show_in_the_log(client, setting):
+    grant = share_and_read(client, setting)
+    client.post(f"/api/v1/grants/{grant['id']}/revoke", headers=setting["kim"])
+    assert client.get(f"/api/v1/patients/{setting['patient'].id}/wearables?type=steps",
+                      headers=setting["drh"]).status_code == 404
+    entries = client.get(f"/api/v1/patients/{setting['patient'].id}/access-log", headers=setting["kim"]).get_json()
+    latest = entries["data"][0]
+    assert (latest["action"], latest["outcome"], latest["actor_user_id"]) == (
+        "patient.access", "denied", setting["dr"].id)
+
+
 def test_access_log_is_for_the_owner_only(client, setting):
     share_and_read(client, setting)
     r = client.get(f"/api/v1/patients/{setting['patient'].id}/access-log", headers=setting["drh"])

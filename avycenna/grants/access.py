@@ -2,12 +2,13 @@
 
 The account that owns the patient may; so may a clinician holding an active
 grant on that patient with the needed scope. Anyone else gets the same 404 as a
-patient that does not exist, so nothing is revealed.
+patient that does not exist, so nothing is revealed; the refusal is audited.
 """
 import uuid
 
 from flask import g
 
+from avycenna.audit.service import record
 from avycenna.auth.actor import current_user
 from avycenna.errors import fail
 from avycenna.grants.service import DENIED, active_grant
@@ -34,6 +35,9 @@ def require_patient_access(patient_id, scope, owner_only=False):
             g.access_grant = active_grant(user, patient, scope)
             if g.access_grant is not None:
                 return patient
+        # The caller learns nothing; the holder's access log shows the attempt.
+        record("patient.access", patient_id=patient.id, target_type="patient", target_id=patient.id,
+               outcome="denied", scope=scope)
     fail(404, DENIED)
 
 
