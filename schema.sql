@@ -29,6 +29,12 @@ CREATE INDEX "encounter_submitted_at" ON "encounter" ("submitted_at");
 CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
 CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");
 
+CREATE TABLE "access_grant" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "clinician_id" VARCHAR(32) NOT NULL, "email" VARCHAR(254) NOT NULL, "scopes" VARCHAR(64) NOT NULL, "message" TEXT, "status" VARCHAR(16) NOT NULL, "patient_id" TEXT, "holder_id" VARCHAR(32), "expires_at" DATETIME, "created_at" DATETIME NOT NULL, "responded_at" DATETIME, "revoked_at" DATETIME, "revoked_by" VARCHAR(16), FOREIGN KEY ("clinician_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("holder_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "access_grant_clinician_id" ON "access_grant" ("clinician_id");
+CREATE INDEX "access_grant_email" ON "access_grant" ("email");
+CREATE INDEX "access_grant_patient_id" ON "access_grant" ("patient_id");
+CREATE INDEX "access_grant_holder_id" ON "access_grant" ("holder_id");
+
 CREATE TABLE "idempotency_record" ("key_hash" VARCHAR(64) NOT NULL PRIMARY KEY, "body_hash" VARCHAR(64) NOT NULL, "salt" VARCHAR(64) NOT NULL, "status_code" INTEGER NOT NULL, "response" TEXT NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL);
 CREATE INDEX "idempotency_record_expires_at" ON "idempotency_record" ("expires_at");
 
@@ -60,3 +66,9 @@ CREATE TABLE "refresh_token" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" V
 CREATE INDEX "refresh_token_user_id" ON "refresh_token" ("user_id");
 CREATE INDEX "refresh_token_family" ON "refresh_token" ("family");
 CREATE UNIQUE INDEX "refresh_token_token_hash" ON "refresh_token" ("token_hash");
+
+CREATE TABLE "wearable_hourly" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "hour_ms" INTEGER NOT NULL, "count" INTEGER NOT NULL, "sum" REAL NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum2" REAL, "min2" REAL, "max2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms" ON "wearable_hourly" ("patient_id", "type", "hour_ms");
+
+CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_sample_patient_id_type_start_ms_source" ON "wearable_sample" ("patient_id", "type", "start_ms", "source");

@@ -57,7 +57,10 @@ def create_user_command(email, role, name, password):
 
 
 def init_app(app):
+    from avycenna.wearables.cli import import_apple_health_command
+
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
     from avycenna.encounters.cli import expire_encounters_command
     app.cli.add_command(expire_encounters_command)
+    app.cli.add_command(import_apple_health_command)

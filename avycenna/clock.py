@@ -15,7 +15,8 @@ def to_naive_utc(value):
 
 
 def isoformat(value):
-    """`2026-01-15T09:00:00Z`: whole seconds, as the seed shows them."""
+    """`2026-01-15T09:00:00Z` as the seed shows it; milliseconds only when there are any."""
     if value is None:
         return None
-    return to_naive_utc(value).isoformat(timespec="seconds") + "Z"
+    value = to_naive_utc(value)
+    return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds") + "Z"

@@ -63,6 +63,8 @@ DEFAULTS.update({
     "JWT_AUDIENCE": "avycenna-api",
     "JWT_KEY_ID": "k1",
     "JWT_ACCEPTED_KEY_IDS": [],
+    # Largest wearable ingest body (bytes); every other endpoint keeps MAX_CONTENT_LENGTH.
+    "WEARABLES_MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
 })
 DEFAULTS.update({
     # Identity: refresh tokens, e-mail OTP sign-in, self sign-up, sign-in rate limits.

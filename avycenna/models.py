@@ -8,7 +8,10 @@ def all_models():
     from avycenna.auth.models import OtpCode, RefreshToken, User
     from avycenna.billing.models import Invoice, Subscription
     from avycenna.encounters.models import Encounter, EncounterQuery, Message
+    from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
+    from avycenna.wearables.models import WearableHourly, WearableSample
 
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
-            EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord]
+            EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
+            WearableHourly]

@@ -46,3 +46,9 @@ def test_docs_pages_load_only_local_assets(client):
             with client.get(url) as asset:
                 assert asset.status_code == 200, url
         assert "http://" not in html and "https://" not in html
+
+
+def test_every_reference_in_the_spec_resolves(client):
+    spec = client.get("/openapi.json").get_json()
+    refs = set(re.findall(r'"#/components/(\w+)/(\w+)"', client.get("/openapi.json").get_data(as_text=True)))
+    assert refs and [r for r in refs if r[1] not in spec["components"].get(r[0], {})] == []

@@ -1,6 +1,6 @@
 """Request and response bodies of encounters, queries and messages."""
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from avycenna.encounters import service
 from avycenna.encounters.lifecycle import STATUSES
@@ -45,9 +45,13 @@ class EncounterSchema(Schema):
 
 
 class EncounterDetailSchema(EncounterSchema):
-    queries = fields.Function(lambda e: QuerySchema(many=True).dump(service.queries(e)), metadata={
-        "type": "array", "items": {"$ref": "#/components/schemas/Query"},
-        "description": "Every query, oldest first."})
+    query_history = fields.Nested(QuerySchema, many=True, data_key="queries",
+                                  metadata={"description": "Every query, oldest first."})
+
+    @pre_dump
+    def load_history(self, encounter, **kwargs):
+        encounter.query_history = service.queries(encounter)
+        return encounter
 
 
 EncounterPage = page_schema(EncounterSchema, "EncounterPage")

@@ -1,0 +1,26 @@
+"""Reading the audit log (newest first). Writing is `service.record`; nothing updates or deletes."""
+from peewee import JOIN
+
+from avycenna.audit.models import AuditEvent
+from avycenna.auth.models import User
+from avycenna.pagination import paginate
+
+
+def events(patient_id=None, actor_user_id=None, action=None, since=None, until=None):
+    """Events matching every filter given, with the acting account's name and role joined."""
+    query = (AuditEvent.select(AuditEvent, User.name.alias("actor_name"), User.role.alias("actor_role"))
+             .join(User, on=(AuditEvent.actor_user_id == User.id), join_type=JOIN.LEFT_OUTER)
+             .objects())
+    for column, value in ((AuditEvent.patient_id, patient_id), (AuditEvent.actor_user_id, actor_user_id),
+                          (AuditEvent.action, action)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def page(query, limit, cursor):
+    return paginate(query, (AuditEvent.at, AuditEvent.id), limit, cursor, descending=True)

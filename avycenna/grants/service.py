@@ -1,0 +1,156 @@
+"""Grant rules, callable without HTTP: ask, answer, revoke, list; expiry is derived lazily.
+
+A grant is stored as pending, active, declined or revoked. It *is* expired when it
+was left pending for PENDING_DAYS or its `expires_at` has passed; that is decided
+when it is read (`effective_status`, `status_is`), never by a background job.
+"""
+from datetime import timedelta
+
+from peewee import fn
+
+from avycenna.audit.service import record
+from avycenna.auth.users import normalize_email
+from avycenna.clock import utcnow
+from avycenna.db import write_transaction
+from avycenna.errors import fail, validation_error
+from avycenna.grants.models import Grant
+from avycenna.notify import notify
+from avycenna.patients.models import Patient
+
+PENDING_DAYS = 7
+DENIED = "Grant not found or access denied."
+
+
+def _pending_cutoff(now):
+    return now - timedelta(days=PENDING_DAYS)
+
+
+def effective_status(grant, now=None):
+    """The status a caller sees: stored status, or "expired" when its time is up."""
+    now = now or utcnow()
+    past_end = grant.expires_at is not None and grant.expires_at <= now
+    if grant.status == "pending" and (grant.created_at <= _pending_cutoff(now) or past_end):
+        return "expired"
+    if grant.status == "active" and past_end:
+        return "expired"
+    return grant.status
+
+
+def status_is(status, now=None):
+    """A WHERE expression matching grants whose effective status is `status`."""
+    now = now or utcnow()
+    open_ended = Grant.expires_at.is_null() | (Grant.expires_at > now)
+    fresh = Grant.created_at > _pending_cutoff(now)
+    if status == "pending":
+        return (Grant.status == "pending") & fresh & open_ended
+    if status == "active":
+        return (Grant.status == "active") & open_ended
+    if status == "expired":
+        return (((Grant.status == "pending") & ~(fresh & open_ended))
+                | ((Grant.status == "active") & ~open_ended))
+    return Grant.status == status
+
+
+def request_grant(clinician, email, scopes, message=None, expires_at=None):
+    """A clinician asks the holder of `email` for access; the holder is mailed."""
+    email = normalize_email(email)
+    if email == clinician.email:
+        validation_error(["body", "email"], "You cannot ask yourself for access.")
+    if expires_at is not None and expires_at <= utcnow():
+        validation_error(["body", "expires_at"], "Must be in the future.")
+    with write_transaction():
+        grant = Grant.create(clinician=clinician, email=email, scopes=",".join(sorted(set(scopes))),
+                             message=message, expires_at=expires_at)
+        record("grant.request", target_type="grant", target_id=grant.id, scopes=grant.scope_list)
+    who = clinician.name or clinician.email
+    notify(email, f"{who} asks for access to your health data",
+           f"{who} asks for access to: {', '.join(grant.scope_list)}.\n\n"
+           f"Sign in to AVYCENNA and review grant {grant.id} under your incoming grants "
+           f"(GET /api/v1/grants/incoming) to accept it for one of your patients or decline it.\n"
+           f"Unanswered requests expire after {PENDING_DAYS} days.")
+    return grant
+
+
+def is_holder(grant, user):
+    return grant.email == user.email or (grant.holder_id is not None and grant.holder_id == user.id)
+
+
+def visible_grant(grant_id, user):
+    """The grant if `user` is its clinician or holder; otherwise the 404 that reveals nothing."""
+    grant = Grant.get_or_none(Grant.id == grant_id)
+    if grant is None or not (grant.clinician_id == user.id or is_holder(grant, user)):
+        fail(404, DENIED)
+    return grant
+
+
+def _require_status(grant, *allowed):
+    status = effective_status(grant)
+    if status not in allowed:
+        fail(409, f"Grant is {status}.")
+
+
+def accept_grant(grant_id, user, patient_id):
+    """The holder gives access to one of their own (non-archived) patients."""
+    with write_transaction():
+        grant = visible_grant(grant_id, user)
+        if not is_holder(grant, user):
+            fail(404, DENIED)
+        _require_status(grant, "pending")
+        patient = Patient.get_or_none((Patient.id == patient_id) & (Patient.account == user)
+                                      & Patient.archived_at.is_null())
+        if patient is None:
+            fail(404, DENIED)
+        _answer(grant, user, "active", patient=patient)
+        record("grant.accept", patient_id=patient.id, target_type="grant", target_id=grant.id,
+               scopes=grant.scope_list)
+    return grant
+
+
+def decline_grant(grant_id, user):
+    """The holder says no to a pending request."""
+    with write_transaction():
+        grant = visible_grant(grant_id, user)
+        if not is_holder(grant, user):
+            fail(404, DENIED)
+        _require_status(grant, "pending")
+        _answer(grant, user, "declined")
+        record("grant.decline", target_type="grant", target_id=grant.id)
+    return grant
+
+
+def _answer(grant, user, status, patient=None):
+    grant.status, grant.holder, grant.responded_at = status, user, utcnow()
+    if patient is not None:
+        grant.patient = patient
+    grant.save()
+
+
+def revoke_grant(grant_id, user):
+    """Either side ends a pending or active grant; access stops with the next request."""
+    with write_transaction():
+        grant = visible_grant(grant_id, user)
+        _require_status(grant, "pending", "active")
+        grant.status, grant.revoked_at = "revoked", utcnow()
+        grant.revoked_by = "clinician" if grant.clinician_id == user.id else "holder"
+        grant.save()
+        record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
+               target_id=grant.id, revoked_by=grant.revoked_by)
+    return grant
+
+
+def outgoing(clinician, status=None):
+    query = Grant.select().where(Grant.clinician == clinician)
+    return query.where(status_is(status)) if status else query
+
+
+def incoming(user, status=None):
+    query = Grant.select().where((Grant.email == user.email) | (Grant.holder == user))
+    return query.where(status_is(status)) if status else query
+
+
+def active_grant(clinician, patient, scope):
+    """The clinician's active grant on `patient` that includes `scope`, or None."""
+    query = (Grant.select().where((Grant.clinician == clinician) & (Grant.patient == patient)
+                                  & status_is("active"))
+             .order_by(fn.COALESCE(Grant.responded_at, Grant.created_at).desc()))
+    return next((g for g in query if scope in g.scope_list), None)

@@ -1,0 +1,1 @@
+"""Wearable samples: ingestion, reads, hourly rollups and the Apple Health importer."""

@@ -1,0 +1,73 @@
+"""Sample types: canonical unit, the units converted from, and the plausible range.
+
+Values are stored in the canonical unit. A value outside the plausible range
+(after conversion) is rejected: it is a device or unit error, not a measurement.
+"""
+from dataclasses import dataclass, field
+
+SLEEP_STAGES = ("awake", "light", "deep", "rem", "in_bed")
+STAGE_CODE = {stage: float(code) for code, stage in enumerate(SLEEP_STAGES)}
+
+
+def _scale(factor):
+    return lambda v: v * factor
+
+
+@dataclass(frozen=True)
+class SampleType:
+    name: str
+    unit: str
+    low: float
+    high: float
+    description: str
+    conversions: dict = field(default_factory=dict)  # unit → function to the canonical unit
+    interval: bool = False  # needs an end (sleep)
+
+    def converter(self, unit):
+        """Function from `unit` to the canonical unit, or None when unknown."""
+        if unit == self.unit:
+            return identity
+        return self.conversions.get(unit)
+
+
+def identity(v):
+    return v
+
+
+PER_MINUTE = {"bpm": identity, "beats/min": identity, "/min": identity, "count/s": _scale(60.0)}
+
+TYPES = {t.name: t for t in (
+    SampleType("heart_rate", "count/min", 20, 300, "Heart rate", PER_MINUTE),
+    SampleType("resting_heart_rate", "count/min", 20, 250, "Resting heart rate", PER_MINUTE),
+    SampleType("heart_rate_variability", "ms", 0, 1000, "Heart rate variability (SDNN)",
+               {"s": _scale(1000.0)}),
+    SampleType("steps", "count", 0, 100_000, "Steps in the interval", {"steps": identity}),
+    SampleType("distance", "m", 0, 1_000_000, "Distance walked, run or cycled",
+               {"km": _scale(1000.0), "mi": _scale(1609.344), "ft": _scale(0.3048),
+                "yd": _scale(0.9144)}),
+    SampleType("active_energy", "kcal", 0, 20_000, "Active energy burned",
+               {"kJ": _scale(1 / 4.184), "Cal": identity, "cal": _scale(0.001)}),
+    SampleType("oxygen_saturation", "%", 50, 100, "Blood oxygen saturation (SpO2)",
+               {"fraction": _scale(100.0)}),
+    SampleType("respiratory_rate", "count/min", 2, 80, "Breaths per minute",
+               {"breaths/min": identity, "/min": identity}),
+    SampleType("body_temperature", "degC", 25, 45, "Body temperature",
+               {"degF": lambda v: (v - 32.0) * 5.0 / 9.0, "K": lambda v: v - 273.15}),
+    SampleType("body_weight", "kg", 0.2, 700, "Body weight",
+               {"lb": _scale(0.45359237), "g": _scale(0.001), "st": _scale(6.35029318)}),
+    SampleType("blood_pressure", "mmHg", 20, 300, "Blood pressure: value {systolic, diastolic}",
+               {"kPa": _scale(7.50061683)}),
+    SampleType("blood_glucose", "mg/dL", 10, 1500, "Blood glucose",
+               {"mmol/L": _scale(18.0156)}),
+    SampleType("sleep", "stage", 0, len(SLEEP_STAGES) - 1,
+               "Sleep interval: value one of " + ", ".join(SLEEP_STAGES) + "; start and end required",
+               interval=True),
+)}
+
+
+def describe():
+    """The public list for GET /wearables/types."""
+    return [{"type": t.name, "unit": t.unit, "accepted_units": [t.unit, *t.conversions],
+             "description": t.description, "interval": t.interval,
+             **({"stages": list(SLEEP_STAGES)} if t.name == "sleep" else {})}
+            for t in TYPES.values()]

@@ -1,0 +1,107 @@
+"""/api/v1/wearables/types and /api/v1/patients/{id}/wearables[/summary]."""
+import json
+from datetime import timedelta
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from avycenna.audit.service import record
+from avycenna.auth.actor import auth_required
+from avycenna.clock import utcnow
+from avycenna.errors import fail, validation_error
+from avycenna.grants.access import grant_details, require_patient_access
+from avycenna.pagination import paginate
+from avycenna.wearables import service
+from avycenna.wearables.models import WearableSample
+from avycenna.wearables.schemas import (IngestResultSchema, IngestSchema, SampleQueryArgs, StoredSamplePageSchema,
+                                        SummaryArgs, SummarySchema, TypeSchema)
+from avycenna.wearables.types import TYPES, describe
+from avycenna.wearables.validate import MAX_SAMPLES, SampleError, TooMany, parse_body
+
+blp = Blueprint("wearables", __name__, url_prefix="/api/v1",
+                description="Wearable samples: ingestion by the patient's account, reads under a grant.")
+
+MAX_RANGE = timedelta(days=366)
+DEFAULT_RANGE = timedelta(days=30)
+
+
+def read_ingest_body():
+    """(source, rows) from this request: bigger body limit, fast validation, one error path."""
+    request.max_content_length = current_app.config["WEARABLES_MAX_CONTENT_LENGTH"]
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except ValueError:
+        fail(400, "Malformed JSON body.")
+    try:
+        return parse_body(body)
+    except TooMany:
+        fail(413, f"Too many samples: at most {MAX_SAMPLES} a request.")
+    except SampleError as error:
+        validation_error(["body", *error.loc], error.msg, error.type)
+
+
+def time_range(args):
+    """(start_ms, end_ms) from ?start=&end=; 422 when backwards or longer than a year."""
+    end = args["end"] or utcnow()
+    start = args["start"] or end - DEFAULT_RANGE
+    if end <= start:
+        validation_error(["query", "end"], "end must be after start.")
+    if end - start > MAX_RANGE:
+        validation_error(["query", "end"], "The range may be at most 366 days.")
+    return service.iso_to_ms(start), service.iso_to_ms(end)
+
+
+@blp.route("/wearables/types")
+class Types(MethodView):
+    @auth_required()
+    @blp.response(200, TypeSchema(many=True))
+    def get(self):
+        """Sample types, each with its canonical unit and the units converted from."""
+        return describe()
+
+
+@blp.route("/patients/<string:patient_id>/wearables")
+class PatientWearables(MethodView):
+    @auth_required()
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": IngestSchema}}})
+    @blp.response(200, IngestResultSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, patient_id):
+        """Add a batch of samples (all or nothing; re-sent samples are skipped)."""
+        patient = require_patient_access(patient_id, "wearables", owner_only=True)
+        source, rows = read_ingest_body()
+        return service.ingest(patient, source, rows)
+
+    @auth_required()
+    @blp.arguments(SampleQueryArgs, location="query")
+    @blp.response(200, StoredSamplePageSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, patient_id):
+        """Samples of one type in a time range, oldest first (owner, or a `wearables` grant)."""
+        patient = require_patient_access(patient_id, "wearables")
+        start_ms, end_ms = time_range(args)
+        page = paginate(service.samples_query(patient, args["type"], start_ms, end_ms),
+                        (WearableSample.start_ms, WearableSample.id), args["limit"], args["cursor"])
+        record("wearables.read", patient_id=patient.id, target_type="wearables", type=args["type"],
+               returned=len(page["data"]), **grant_details())
+        return {"data": [service.present_sample(r) for r in page["data"]], "next_cursor": page["next_cursor"]}
+
+
+@blp.route("/patients/<string:patient_id>/wearables/summary")
+class Summary(MethodView):
+    @auth_required()
+    @blp.arguments(SummaryArgs, location="query")
+    @blp.response(200, SummarySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, patient_id):
+        """count / min / max / mean per hour or UTC day (owner, or a `wearables` grant)."""
+        patient = require_patient_access(patient_id, "wearables")
+        start_ms, end_ms = time_range(args)
+        data = service.summary(patient, args["type"], args["bucket"], start_ms, end_ms)
+        record("wearables.summary.read", patient_id=patient.id, target_type="wearables", type=args["type"],
+               bucket=args["bucket"], **grant_details())
+        unit = "min" if args["type"] == "sleep" else TYPES[args["type"]].unit
+        return {"type": args["type"], "unit": unit, "bucket": args["bucket"], "data": data}

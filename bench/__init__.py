@@ -1,0 +1,1 @@
+"""Benchmarks: each runs a baseline beside the real thing and prints the ratio."""
