@@ -24,3 +24,12 @@ def events(patient_id=None, actor_user_id=None, action=None, since=None, until=N
 
 def page(query, limit, cursor):
     return paginate(query, (AuditEvent.at, AuditEvent.id), limit, cursor, descending=True)
+
+
+def access_log(patient, limit, cursor):
+    """Who read or changed `patient`'s data, newest first; reading it is recorded too."""
+    from avycenna.audit.service import record
+
+    result = page(events(patient_id=str(patient.id)), limit, cursor)
+    record("patient.access_log.read", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    return result

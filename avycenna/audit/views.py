@@ -4,7 +4,6 @@ from flask_smorest import Blueprint
 
 from avycenna.audit import queries
 from avycenna.audit.schemas import AccessLogPageSchema
-from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required
 from avycenna.grants.access import require_patient_access
 from avycenna.schemas import PageArgs
@@ -22,6 +21,4 @@ class AccessLog(MethodView):
     def get(self, args, patient_id):
         """Who read or changed this patient's data, and when (newest first; owner only)."""
         patient = require_patient_access(patient_id, "profile", owner_only=True)
-        result = queries.page(queries.events(patient_id=str(patient.id)), args["limit"], args["cursor"])
-        record("patient.access_log.read", patient_id=patient.id, target_type="patient", target_id=patient.id)
-        return result
+        return queries.access_log(patient, args["limit"], args["cursor"])

@@ -204,3 +204,12 @@ def summary(patient, type_name, bucket, start_ms, end_ms):
         data.append(item)
     return data
 
+
+def read_summary(patient, type_name, bucket, start_ms, end_ms):
+    """The summary as a caller reads it: audited, naming the grant the access went through."""
+    from avycenna.grants.access import grant_details
+
+    data = summary(patient, type_name, bucket, start_ms, end_ms)
+    record("wearables.summary.read", patient_id=patient.id, target_type="wearables", type=type_name,
+           bucket=bucket, **grant_details())
+    return data

@@ -100,8 +100,6 @@ class Summary(MethodView):
         """count / min / max / mean per hour or UTC day (owner, or a `wearables` grant)."""
         patient = require_patient_access(patient_id, "wearables")
         start_ms, end_ms = time_range(args)
-        data = service.summary(patient, args["type"], args["bucket"], start_ms, end_ms)
-        record("wearables.summary.read", patient_id=patient.id, target_type="wearables", type=args["type"],
-               bucket=args["bucket"], **grant_details())
+        data = service.read_summary(patient, args["type"], args["bucket"], start_ms, end_ms)
         unit = "min" if args["type"] == "sleep" else TYPES[args["type"]].unit
         return {"type": args["type"], "unit": unit, "bucket": args["bucket"], "data": data}

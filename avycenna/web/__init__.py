@@ -40,8 +40,8 @@ bp.after_request(add_security_headers)
 errors.register_page_handlers(bp)
 limiter.limit(page_limit, key_func=page_limit_key)(bp)
 
-from avycenna.web import (account, account_more, admin, checkout, console, filters, patients,  # noqa: E402,F401
-                          signin)  # (routes)
+from avycenna.web import (account, account_more, admin, checkout, console, filters,  # noqa: E402,F401
+                          grants_pages, patients, signin)  # (routes)
 
 
 # Not settings: the cookie is never readable by script nor sent cross-site on POSTs; the

@@ -18,12 +18,14 @@ def own_keys(user):
 def account():
     from avycenna.billing.service import current_subscription
     from avycenna.encounters.service import list_own
+    from avycenna.grants.service import incoming
     from avycenna.web.patients import own_patients
 
     user = page_user()
     return render_template("web/account.html", user=user, keys=own_keys(user), patients=own_patients(user),
                            encounters=list_own(user, 5, None)["data"],
-                           subscription=current_subscription(user.id))
+                           subscription=current_subscription(user.id),
+                           pending_grants=incoming(user, "pending").count())
 
 
 def render_keys(errors=None, status=200, new_key=None, name=""):

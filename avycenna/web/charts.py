@@ -7,7 +7,7 @@ up over a bucket (steps, sleep) are drawn as bars of the bucket's total.
 """
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
@@ -54,8 +54,10 @@ def nice_ticks(low, high, count=4):
     return ticks
 
 
-def _label(value):
-    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+def _label(value, step=1.0):
+    """A number with as many decimals as the tick step needs (none from 1 up)."""
+    decimals = 0 if step >= 1 else min(3, -math.floor(math.log10(step)) + (0 if step * 10 % 1 == 0 else 1))
+    return f"{value:,.{decimals}f}"
 
 
 def points(spec, buckets):
@@ -92,22 +94,26 @@ class Frame:
         return TOP + (1 - share) * (HEIGHT - TOP - BOTTOM)
 
 
-def _axes(frame, start, end):
+def _axes(frame, start, end, bucket):
     parts = []
+    step = frame.ticks[1] - frame.ticks[0] if len(frame.ticks) > 1 else 1.0
     for tick in frame.ticks:
         y = frame.y(tick)
         parts.append(f'<line class="grid-line" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_label(tick)}</text>')
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_label(tick, step)}</text>')
     base = HEIGHT - BOTTOM
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}"/>')
     middle = start + (end - start) / 2
     for when, anchor in ((start, "start"), (middle, "middle"), (end, "end")):
         parts.append(f'<text x="{frame.x(when):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
-                     f'{when.strftime("%d %b %H:%M")}</text>')
+                     f'{when.strftime("%d %b" if bucket == "day" else "%d %b %H:%M")}</text>')
     return parts
 
 
-def _line(frame, rows, css):
+def _line(frame, rows, css, slot_seconds):
+    """Mean line over the min–max band, each point in the middle of its bucket."""
+    half = timedelta(seconds=slot_seconds / 2)
+    rows = [(t + half, *rest) for t, *rest in rows]
     parts = []
     band = [(frame.x(t), frame.y(hi)) for t, lo, _, hi, _ in rows if lo is not None] + \
            [(frame.x(t), frame.y(lo)) for t, lo, _, hi, _ in reversed(rows) if lo is not None]
@@ -121,10 +127,11 @@ def _line(frame, rows, css):
 
 
 def _bars(frame, rows, slot_seconds):
-    width = max(1.0, (WIDTH - LEFT - RIGHT) * slot_seconds / frame.span * 0.8)
-    base = frame.y(frame.low)
-    return [f'<rect class="bar" x="{frame.x(t):.1f}" y="{frame.y(total):.1f}" width="{width:.1f}" '
-            f'height="{max(0.0, base - frame.y(total)):.1f}"/>' for t, _, _, _, total in rows if total]
+    slot = (WIDTH - LEFT - RIGHT) * slot_seconds / frame.span
+    width, base = max(1.0, slot * 0.8), frame.y(frame.low)
+    return [f'<rect class="bar" x="{frame.x(t) + (slot - width) / 2:.1f}" y="{frame.y(total):.1f}" '
+            f'width="{width:.1f}" height="{max(0.0, base - frame.y(total)):.1f}"/>'
+            for t, _, _, _, total in rows if total and frame.x(t) + slot <= WIDTH - RIGHT + 0.5]
 
 
 def render(spec, buckets, start, end, bucket="day"):
@@ -143,14 +150,15 @@ def render(spec, buckets, start, end, bucket="day"):
         pad = (high - low) * 0.1 or 1
         low, high = low - pad, high + pad
     frame = Frame(start, end, low, high)
-    parts = _axes(frame, start, end)
+    parts = _axes(frame, start, end, bucket)
+    slot_seconds = 3600 if bucket == "hour" else 86400
     if spec.style == "bars":
-        parts += _bars(frame, rows, 3600 if bucket == "hour" else 86400)
+        parts += _bars(frame, rows, slot_seconds)
     else:
-        parts += _line(frame, rows, "series")
-        parts += _line(frame, second, "series-2") if second else []
+        parts += _line(frame, rows, "series", slot_seconds)
+        parts += _line(frame, second, "series-2", slot_seconds) if second else []
     summary = (f"{spec.title} ({spec.unit}), {len(rows)} {bucket}s from {start:%d %b %Y} to {end:%d %b %Y}; "
-               f"range {_label(min(values))}–{_label(max(values))}.")
+               f"range {_label(min(values), 0.1)}–{_label(max(values), 0.1)}.")
     return Markup(
         f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-title">'

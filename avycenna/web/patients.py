@@ -44,10 +44,12 @@ def create_patient():
 
 
 def render_patient(patient, errors=None, status=200, values=None, section=None):
+    from avycenna.web.grants_pages import patient_access  # the clinicians with access, on the same page
+
     return render_template("web/patient.html", patient=patient, errors=errors or {}, section=section,
                            values=values or {k: getattr(patient, k) for k in PATIENT_FIELDS},
                            consent=patients.consent_text(), consent_ok=patients.has_current_consent(patient),
-                           **CHOICES), status
+                           **patient_access(page_user(), patient), **CHOICES), status
 
 
 def read_patient(patient_id):

@@ -1,0 +1,110 @@
+"""Grants on the pages: a holder's incoming requests and each patient's access log;
+a clinician's patients under grants, with their wearable charts."""
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+
+from avycenna.audit import queries as audit_log
+from avycenna.clock import utcnow
+from avycenna.grants import service as grants
+from avycenna.grants.access import require_patient_access
+from avycenna.grants.models import SCOPES, Grant
+from avycenna.grants.schemas import NewGrantSchema
+from avycenna.wearables import service as wearables
+from avycenna.web import bp, charts
+from avycenna.web.forms import attempt, parse
+from avycenna.web.patients import own_patients
+from avycenna.web.sessions import page_user, signin_required
+
+RANGES = {"24h": (timedelta(hours=24), "hour"), "7d": (timedelta(days=7), "day"),
+          "30d": (timedelta(days=30), "day"), "90d": (timedelta(days=90), "day")}
+
+
+def patient_access(user, patient):
+    """The grants on this patient, for its page."""
+    return {"grants": [g for g in grants.incoming(user).order_by(Grant.created_at.desc())
+                       if g.patient_id == patient.id]}
+
+
+@bp.app_template_filter("grant_status")
+def grant_status(grant):
+    return grants.effective_status(grant)
+
+
+# The account holder ------------------------------------------------------------------------
+
+@bp.get("/account/grants")
+@signin_required()
+def account_grants():
+    user = page_user()
+    rows = list(grants.incoming(user).order_by(Grant.created_at.desc()))
+    return render_template("web/grants.html", grants=rows, patients=own_patients(user))
+
+
+@bp.post("/account/grants/<grant_id>/<any(accept, decline, revoke):action>")
+@signin_required()
+def answer_grant(grant_id, action):
+    user = page_user()
+    if action == "accept":
+        _, errors = attempt(grants.accept_grant, grant_id, user, request.form.get("patient_id"))
+    else:
+        _, errors = attempt(getattr(grants, f"{action}_grant"), grant_id, user)
+    done = {"accept": "Access given.", "decline": "Request declined.", "revoke": "Access revoked; it ends at once."}
+    flash(next(iter(errors.values())) if errors else done[action], "error" if errors else "ok")
+    return redirect(request.form.get("back") == "console" and url_for("web.console_patients")
+                    or url_for("web.account_grants"))
+
+
+@bp.get("/account/patients/<patient_id>/access-log")
+@signin_required()
+def access_log(patient_id):
+    patient = require_patient_access(patient_id, "profile", owner_only=True)
+    page = audit_log.access_log(patient, 100, request.args.get("cursor"))
+    return render_template("web/access_log.html", patient=patient, page=page)
+
+
+# The clinician -----------------------------------------------------------------------------
+
+@bp.get("/console/patients")
+@signin_required("clinician", "admin")
+def console_patients(errors=None, values=None, status=200):
+    rows = list(grants.outgoing(page_user()).order_by(Grant.created_at.desc()))
+    return render_template("web/console_patients.html", grants=rows, scopes=SCOPES,
+                           errors=errors or {}, values=values or {}), status
+
+
+@bp.post("/console/grants")
+@signin_required("clinician", "admin")
+def console_request_grant():
+    form = request.form
+    data, errors = parse(NewGrantSchema(), form)
+    if not errors:
+        _, errors = attempt(grants.request_grant, page_user(), data["email"], data["scopes"], data.get("message"))
+    if errors:
+        return console_patients(errors, {"email": form.get("email", ""), "message": form.get("message", "")}, 422)
+    flash("Request sent. The account holder is e-mailed and answers in their dashboard.", "ok")
+    return redirect(url_for("web.console_patients"))
+
+
+def chart_range(now):
+    key = request.args.get("range") if request.args.get("range") in RANGES else "7d"
+    span, bucket = RANGES[key]
+    if bucket == "day":  # whole UTC days, today included
+        end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    else:
+        end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return key, end - span, end, bucket
+
+
+@bp.get("/console/patients/<patient_id>")
+@signin_required("clinician", "admin")
+def console_patient(patient_id):
+    patient = require_patient_access(patient_id, "wearables")
+    key, start, end, bucket = chart_range(utcnow())
+    drawn = []
+    for spec in charts.CHARTS:
+        data = wearables.read_summary(patient, spec.type, bucket, wearables.iso_to_ms(start),
+                                      wearables.iso_to_ms(end))
+        drawn.append((spec, charts.render(spec, data, start, end, bucket)))
+    return render_template("web/console_patient.html", patient=patient, charts=drawn, range=key,
+                           ranges=list(RANGES), start=start, end=end)
