@@ -60,3 +60,16 @@ def _connect(config):
             smtp.close()
             raise
     return smtp
+
+
+def notify(to, subject, body):
+    """Send a notification that must not fail the request that caused it.
+
+    Returns True when the mail was handed to an SMTP server; a failure is logged
+    (without the address) and swallowed, since the caller's change already succeeded.
+    """
+    try:
+        send_mail(to, subject, body)
+    except MailError:
+        return False
+    return bool(current_app.config["MAIL_HOST"])

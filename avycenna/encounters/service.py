@@ -64,10 +64,17 @@ def _load(encounter_id):
 
 
 def can_see(user, encounter):
-    """Owner; the clinician who took it; any clinician while it waits in the queue; admins."""
+    """Owner; the clinician who took it; any clinician while it waits in the queue; admins;
+    a clinician holding an active `encounters` grant on the encounter's patient."""
+    from avycenna.grants.service import active_grant
+
     if encounter.account_id == user.id or user.role == "admin":
         return True
-    return user.role == "clinician" and (encounter.clinician_id == user.id or encounter.status == "submitted")
+    if user.role != "clinician":
+        return False
+    return (encounter.clinician_id == user.id or encounter.status == "submitted"
+            or (encounter.patient_id is not None
+                and active_grant(user, encounter.patient_id, "encounters") is not None))
 
 
 def visible_encounter(user, encounter_id):

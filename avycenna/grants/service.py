@@ -14,7 +14,7 @@ from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import fail, validation_error
 from avycenna.grants.models import Grant
-from avycenna.notify import notify
+from avycenna.mail import notify
 from avycenna.patients.models import Patient
 
 PENDING_DAYS = 7

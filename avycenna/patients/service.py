@@ -37,6 +37,21 @@ def get_patient(user, patient_id, include_archived=True):
     return patient
 
 
+def readable_patient(user, patient_id):
+    """The caller's own patient (archived too), or one a clinician's active `profile` grant covers.
+
+    Anyone else gets the 404 of the grant rule, which reveals nothing.
+    """
+    patient = owned_patient(user, patient_id, include_archived=True)
+    if patient is not None:
+        return patient
+    if user.role != "clinician":
+        not_found("Patient not found.")
+    from avycenna.grants.access import require_patient_access
+
+    return require_patient_access(patient_id, "profile")
+
+
 def find_patient(patient_id):
     """Any patient by id (staff paths), or 404."""
     pid = _uuid_or_none(patient_id)

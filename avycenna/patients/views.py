@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.auth.models import STAFF_ROLES
+from avycenna.grants.access import grant_details
 from avycenna.patients import service
 from avycenna.patients.schemas import (GiveConsentSchema, IdVerificationSchema, NewIdVerificationSchema,
                                        NewPatientSchema, PatchPatientSchema, PatientListArgs,
@@ -40,9 +41,10 @@ class PatientItem(MethodView):
     @blp.response(200, PatientSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, patient_id):
-        """Read one of your patients."""
-        patient = service.get_patient(current_user(), patient_id)
-        record("patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id)
+        """Read one of your patients, or a patient whose `profile` you may see under a grant."""
+        patient = service.readable_patient(current_user(), patient_id)
+        record("patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id,
+               **grant_details())
         return patient
 
     @auth_required()
