@@ -63,3 +63,17 @@ def test_another_accounts_patient_is_a_404_page(app, client, member, make_user):
     sign_in(other, make_user(password="correct horse battery").email)
     r = other.get(f"/account/patients/{pid}", headers=HTML)
     assert r.status_code == 404 and r.mimetype == "text/html" and "Ana Diaz" not in r.get_data(as_text=True)
+
+
+def test_member_reads_an_encounter_and_replies(app, client, member, token_for):
+    from tests.test_web_checkout import QUERY
+
+    sign_in(client, member.email)
+    opened = app.test_client().post("/api/v1/agent/query", json={"query": QUERY},
+                                    headers=token_for(member)).get_json()
+    eid = opened["encounter_id"]
+    assert eid in client.get("/account/encounters", headers=HTML).get_data(as_text=True)
+    assert "swollen glands" in client.get(f"/account/encounters/{eid}", headers=HTML).get_data(as_text=True)
+    r = client.post(f"/account/encounters/{eid}/messages",
+                    data={"body": "Hello", "csrf_token": csrf_token(client, f"/account/encounters/{eid}")})
+    assert r.status_code == 422 and "cannot post messages" in r.get_data(as_text=True)

@@ -1,11 +1,15 @@
 """The account dashboard: API keys, patients, grants, encounters, billing, access logs."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from avycenna.api_keys import service as keys
 from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import NewKeySchema
+from avycenna.billing.service import current_subscription
+from avycenna.encounters.service import list_own
+from avycenna.grants.service import incoming
 from avycenna.web import bp
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
+from avycenna.web.patients import own_patients
 from avycenna.web.sessions import page_user, signin_required
 
 
@@ -16,11 +20,6 @@ def own_keys(user):
 @bp.get("/account")
 @signin_required()
 def account():
-    from avycenna.billing.service import current_subscription
-    from avycenna.encounters.service import list_own
-    from avycenna.grants.service import incoming
-    from avycenna.web.patients import own_patients
-
     user = page_user()
     return render_template("web/account.html", user=user, keys=own_keys(user), patients=own_patients(user),
                            encounters=list_own(user, 5, None)["data"],
@@ -42,17 +41,15 @@ def api_keys():
 @bp.post("/account/keys")
 @signin_required()
 def create_api_key():
-    data, errors = parse(NewKeySchema(), request.form)
+    issued, errors = submit(NewKeySchema(), request.form, lambda data: keys.issue_key(page_user(), data["name"]))
     if errors:
         return render_keys(errors, 422, name=request.form.get("name", ""))
-    row, key = keys.issue_key(page_user(), data["name"])
-    return render_keys(new_key={"row": row, "key": key}, status=201)
+    return render_keys(new_key={"row": issued[0], "key": issued[1]}, status=201)
 
 
 @bp.post("/account/keys/<key_id>/delete")
 @signin_required()
 def delete_api_key(key_id):
     _, errors = attempt(keys.delete_key, page_user(), key_id)
-    flash(errors.get("") or "The key is deleted; it stops working at once.",
-          "error" if errors else "info")
+    flash_outcome(errors, "The key is deleted; it stops working at once.")
     return redirect(url_for("web.api_keys"))

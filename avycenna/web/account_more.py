@@ -6,7 +6,7 @@ from avycenna.billing.plans import all_plans, find_plan
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import NewMessageSchema
 from avycenna.web import bp
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 
 
@@ -18,9 +18,8 @@ def account_encounters():
 
 
 def render_account_encounter(encounter_id, errors=None, status=200, body=""):
-    encounter = encounters.read_encounter(page_user(), encounter_id)
-    if encounter.account_id != page_user().id:
-        encounters.owned_encounter(page_user(), encounter_id)  # the owner's page only: 404 otherwise
+    encounter = encounters.owned_encounter(page_user(), encounter_id)  # the owner's page: 404 otherwise
+    encounters.audit("encounter.read", encounter)
     messages = encounters.list_messages(encounter, 200)["data"]
     return render_template("web/encounter.html", encounter=encounter, queries=encounters.queries(encounter),
                            messages=messages, errors=errors or {}, body=body), status
@@ -35,9 +34,8 @@ def account_encounter(encounter_id):
 @bp.post("/account/encounters/<encounter_id>/messages")
 @signin_required()
 def account_message(encounter_id):
-    data, errors = parse(NewMessageSchema(), request.form)
-    if not errors:
-        _, errors = attempt(encounters.post_message, page_user(), encounter_id, data["body"])
+    _, errors = submit(NewMessageSchema(), request.form,
+                       lambda data: encounters.post_message(page_user(), encounter_id, data["body"]))
     if errors:
         return render_account_encounter(encounter_id, errors, 422, request.form.get("body", ""))
     flash("Sent to your clinician.", "ok")
@@ -63,5 +61,5 @@ def account_subscribe():
     else:
         _, errors = attempt(billing.subscribe, page_user(), request.form.get("plan", ""))
         done = "Subscribed. The first invoice is open; clinic staff mark it paid, then the plan starts."
-    flash(next(iter(errors.values())) if errors else done, "error" if errors else "ok")
+    flash_outcome(errors, done)
     return redirect(url_for("web.account_billing"))

@@ -6,7 +6,7 @@ from avycenna.auth.models import ROLES
 from avycenna.billing import service as billing
 from avycenna.patients import service as patients
 from avycenna.web import bp
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 
 PAGE_SIZE = 50
@@ -34,10 +34,8 @@ def admin_users():
 @bp.post("/admin/users")
 @signin_required("admin")
 def admin_create_user():
-    data, errors = parse(accounts.NewUserSchema(), request.form)
-    if not errors:
-        user, errors = attempt(accounts.create_account, data["email"], data["role"], data["name"],
-                               data.get("password"))
+    user, errors = submit(accounts.NewUserSchema(), request.form, lambda data: accounts.create_account(
+        data["email"], data["role"], data["name"], data.get("password")))
     if errors:
         values = {k: request.form.get(k, "") for k in ("email", "role", "name")}
         return render_users(errors, 422, values)
@@ -50,10 +48,7 @@ def admin_create_user():
 def admin_set_active(user_id):
     active = request.form.get("active") == "true"
     user, errors = attempt(accounts.change_user, page_user(), user_id, is_active=active)
-    if errors:
-        flash(next(iter(errors.values())), "error")
-    else:
-        flash(f"{user.email} is {'enabled' if active else 'disabled and signed out everywhere'}.", "ok")
+    flash_outcome(errors, not errors and f"{user.email} is {'enabled' if active else 'disabled and signed out everywhere'}.")
     return redirect(url_for("web.admin_users"))
 
 
@@ -73,8 +68,7 @@ def admin_id_verifications():
 def admin_review_id(patient_id, decision):
     note = request.form.get("note", "").strip() or None
     _, errors = attempt(patients.review_id_verification, page_user(), patient_id, decision == "approve", note)
-    flash(next(iter(errors.values())) if errors else f"ID {'approved' if decision == 'approve' else 'rejected'}.",
-          "error" if errors else "ok")
+    flash_outcome(errors, f"ID {'approved' if decision == 'approve' else 'rejected'}.")
     return redirect(url_for("web.admin_id_verifications"))
 
 
@@ -92,6 +86,5 @@ def admin_invoices():
 @signin_required("admin")
 def admin_mark_paid(invoice_id):
     invoice, errors = attempt(billing.mark_paid, page_user(), invoice_id)
-    flash(next(iter(errors.values())) if errors else f"Invoice {invoice_id} is marked paid.",
-          "error" if errors else "ok")
+    flash_outcome(errors, f"Invoice {invoice_id} is marked paid.")
     return redirect(url_for("web.admin_invoices"))

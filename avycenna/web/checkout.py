@@ -16,7 +16,7 @@ from avycenna.encounters.service import latest_query
 from avycenna.errors import ApiError
 from avycenna.patients import service as patients
 from avycenna.web import bp
-from avycenna.web.forms import attempt
+from avycenna.web.forms import attempt, flash_outcome
 from avycenna.web.patients import CHOICES, add_patient, id_verification_action, own_patients
 from avycenna.web.sessions import page_user
 
@@ -125,8 +125,7 @@ def checkout_id_verification(token):
 def checkout_subscribe(token):
     if page_user() is not None:
         _, errors = attempt(billing.subscribe, page_user(), request.form.get("plan", ""))
-        flash(next(iter(errors.values())) if errors else
-              "Subscribed. The first invoice is open; clinic staff mark it paid.", "error" if errors else "ok")
+        flash_outcome(errors, "Subscribed. The first invoice is open; clinic staff mark it paid.")
     return redirect(checkout_link(token, request.form.get("patient_id")) + "#step-payment")
 
 

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
 from avycenna.web import bp
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 
 STAFF = ("clinician", "admin")
@@ -42,17 +42,14 @@ def console_encounter(encounter_id):
 @signin_required(*STAFF)
 def console_take(encounter_id):
     _, errors = attempt(encounters.take, page_user(), encounter_id)
-    flash(next(iter(errors.values())) if errors else "It is yours. The patient and the history are below.",
-          "error" if errors else "ok")
+    flash_outcome(errors, "It is yours. The patient and the history are below.")
     return redirect(url_for("web.console_encounter", encounter_id=encounter_id)
                     if not errors else url_for("web.console"))
 
 
 def form_action(encounter_id, section, schema, action, done):
     """Parse the form by the API's schema, run the service action, and come back to the encounter."""
-    data, errors = parse(schema, request.form)
-    if not errors:
-        _, errors = attempt(action, page_user(), encounter_id, data)
+    _, errors = submit(schema, request.form, lambda data: action(page_user(), encounter_id, data))
     if errors:
         values = {k: request.form.get(k, "") for k in request.form if k != "csrf_token"}
         return render_encounter(encounter_id, errors, 422, section, values)

@@ -64,3 +64,18 @@ def attempt(action, *args, **kwargs):
         if error.code >= 500:
             raise
         return None, service_errors(error)
+
+
+def submit(schema, form, action):
+    """(result, errors): load `form` by `schema`, then call `action(data)` (errors as for `attempt`)."""
+    data, errors = parse(schema, form)
+    if errors:
+        return None, errors
+    return attempt(action, data)
+
+
+def flash_outcome(errors, done):
+    """Flash the first error, or `done` when there was none."""
+    from flask import flash
+
+    flash(next(iter(errors.values())) if errors else done, "error" if errors else "ok")

@@ -12,7 +12,7 @@ from avycenna.grants.models import SCOPES, Grant
 from avycenna.grants.schemas import NewGrantSchema
 from avycenna.wearables import service as wearables
 from avycenna.web import bp, charts
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.patients import own_patients
 from avycenna.web.sessions import page_user, signin_required
 
@@ -50,7 +50,7 @@ def answer_grant(grant_id, action):
     else:
         _, errors = attempt(getattr(grants, f"{action}_grant"), grant_id, user)
     done = {"accept": "Access given.", "decline": "Request declined.", "revoke": "Access revoked; it ends at once."}
-    flash(next(iter(errors.values())) if errors else done[action], "error" if errors else "ok")
+    flash_outcome(errors, done[action])
     return redirect(request.form.get("back") == "console" and url_for("web.console_patients")
                     or url_for("web.account_grants"))
 
@@ -77,9 +77,8 @@ def console_patients(errors=None, values=None, status=200):
 @signin_required("clinician", "admin")
 def console_request_grant():
     form = request.form
-    data, errors = parse(NewGrantSchema(), form)
-    if not errors:
-        _, errors = attempt(grants.request_grant, page_user(), data["email"], data["scopes"], data.get("message"))
+    _, errors = submit(NewGrantSchema(), form, lambda data: grants.request_grant(
+        page_user(), data["email"], data["scopes"], data.get("message")))
     if errors:
         return console_patients(errors, {"email": form.get("email", ""), "message": form.get("message", "")}, 422)
     flash("Request sent. The account holder is e-mailed and answers in their dashboard.", "ok")

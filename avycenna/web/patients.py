@@ -6,7 +6,7 @@ from avycenna.patients import service as patients
 from avycenna.patients.models import DOCUMENT_TYPES, RELATIONSHIPS, SEXES_AT_BIRTH
 from avycenna.patients.schemas import NewIdVerificationSchema, NewPatientSchema, PatchPatientSchema
 from avycenna.web import bp
-from avycenna.web.forms import attempt, parse
+from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, safe_next, signin_required
 
 PATIENT_FIELDS = ("name", "date_of_birth", "relationship", "sex_at_birth")
@@ -20,10 +20,7 @@ def own_patients(user):
 
 def add_patient(user, form):
     """(patient, errors, values): a new patient from a form, by the API's schema and rule."""
-    data, errors = parse(NewPatientSchema(), form)
-    patient = None
-    if not errors:
-        patient, errors = attempt(patients.create_patient, user, **data)
+    patient, errors = submit(NewPatientSchema(), form, lambda data: patients.create_patient(user, **data))
     return patient, errors, {k: form.get(k, "") for k in PATIENT_FIELDS}
 
 
@@ -67,9 +64,8 @@ def patient(patient_id):
 @bp.post("/account/patients/<patient_id>")
 @signin_required()
 def update_patient(patient_id):
-    data, errors = parse(PatchPatientSchema(), request.form)
-    if not errors:
-        _, errors = attempt(patients.update_patient, page_user(), patient_id, data)
+    _, errors = submit(PatchPatientSchema(), request.form,
+                       lambda data: patients.update_patient(page_user(), patient_id, data))
     if errors:
         values = {k: request.form.get(k, "") for k in PATIENT_FIELDS}
         return render_patient(read_patient(patient_id), errors, 422, values, section="details")
@@ -98,10 +94,8 @@ def consent_action(patient_id, next_url=None):
 
 def id_verification_action(patient_id, form):
     """(row, errors): submit an ID-verification request from a form."""
-    data, errors = parse(NewIdVerificationSchema(), form)
-    if errors:
-        return None, errors
-    return attempt(patients.request_id_verification, page_user(), patient_id, **data)
+    return submit(NewIdVerificationSchema(), form,
+                  lambda data: patients.request_id_verification(page_user(), patient_id, **data))
 
 
 @bp.post("/account/patients/<patient_id>/id-verification")
@@ -119,5 +113,5 @@ def request_id_verification(patient_id):
 @signin_required()
 def archive_patient(patient_id):
     _, errors = attempt(patients.archive_patient, page_user(), patient_id)
-    flash(errors.get("") or "The patient is archived; their history is kept.", "error" if errors else "ok")
+    flash_outcome(errors, "The patient is archived; their history is kept.")
     return redirect(url_for("web.account"))
