@@ -11,7 +11,7 @@ import logging
 
 from peewee import DatabaseProxy, InterfaceError, Model, OperationalError, SqliteDatabase
 from playhouse.db_url import parse
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 log = logging.getLogger("avycenna")
@@ -40,7 +40,10 @@ def make_database(url):
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = url[len("sqlite:///"):]
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10)
+        # Pooled: closing at the end of a request returns the connection instead of
+        # closing it, so SQLite does not checkpoint the WAL (an fsync) after every request.
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, max_connections=32,
+                                    stale_timeout=300, check_same_thread=False)
     if scheme in ("postgres", "postgresql"):
         params = parse(url)
         name = params.pop("database")
@@ -86,5 +89,6 @@ def ping():
         database.connect(reuse_if_open=True)
         database.execute_sql("SELECT 1").fetchone()
         return True
-    except Exception:
+    except Exception as exc:
+        log.warning("health check: database unreachable (%s)", type(exc).__name__)
         return False
