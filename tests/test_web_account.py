@@ -50,3 +50,24 @@ def test_dashboard_fits_a_phone(phone, make_user):
     assert no_horizontal_scroll(phone)
     phone.goto("/account/keys")
     assert no_horizontal_scroll(phone)
+
+
+def test_sign_in_by_keyboard_alone_with_a_visible_focus(page, mailbox):
+    page.goto("/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-email":
+            break
+    assert page.evaluate("document.activeElement.id") == "f-email"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.type("keyboard@example.test")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#f-otp")
+    assert page.evaluate("document.activeElement.id") == "f-otp"  # the code field has the focus
+    code = re.search(r"\b(\d{6})\b", mailbox.last_body("keyboard@example.test")).group(1)
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/account")
