@@ -143,3 +143,36 @@ def test_checkout_page_fits_a_phone_signed_out(phone, live_server):
     assert phone.locator("#f-email").is_visible()
     assert no_horizontal_scroll(phone)
     assert re.search(r"answer goes back to your assistant", phone.inner_text("main"))
+
+
+def test_checkout_steps_by_form(app, client, make_user, token_for):
+    """Subscribe from the checkout, submit, and see what is pending; other accounts see nothing."""
+    from tests.test_web_security import HTML, csrf_token, sign_in
+
+    member = make_user(email="m@example.test", password=PASSWORD)
+    api = app.test_client()
+    pid = api.post("/api/v1/patients", headers=token_for(member), json={
+        "name": "Ana Diaz", "date_of_birth": "1980-02-03", "relationship": "self"}).get_json()["id"]
+    api.post(f"/api/v1/patients/{pid}/consent", headers=token_for(member), json={"version": "2026-01"})
+    link = api.post("/api/v1/agent/query", json={"query": QUERY}).get_json()["checkout_url"]
+    path = "/checkout/" + link.rsplit("/", 1)[1]
+
+    sign_in(client, member.email)
+    page = client.get(f"{path}?patient={pid}", headers=HTML).get_data(as_text=True)
+    assert "Consent given" in page and 'id="submit-checkout"' in page
+    token = csrf_token(client, path)
+    r = client.post(f"{path}/subscribe", data={"plan": "monthly", "patient_id": pid, "csrf_token": token})
+    assert r.status_code == 302
+    page = client.get(f"{path}?patient={pid}", headers=HTML).get_data(as_text=True)
+    assert "Monthly plan pending" in page
+
+    r = client.post(f"{path}/submit", data={"patient_id": pid, "csrf_token": token})
+    done = client.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
+    assert "waiting on the clinic" in done and "Payment is open" in done and "send a document" in done
+    assert "Monthly plan" in done  # its open invoice is listed
+
+    other = app.test_client()
+    sign_in(other, make_user(password=PASSWORD).email)
+    r = other.get(path, headers=HTML)
+    assert r.status_code == 404 and "swollen glands" not in r.get_data(as_text=True)
+    assert client.get("/checkout/not-a-token", headers=HTML).status_code == 404
