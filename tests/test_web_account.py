@@ -48,8 +48,10 @@ def test_dashboard_fits_a_phone(phone, make_user):
     sign_in_with_password(phone, user.email, PASSWORD)
     phone.wait_for_url("**/account")
     assert no_horizontal_scroll(phone)
-    phone.goto("/account/keys")
-    assert no_horizontal_scroll(phone)
+    for path in ("/account/keys", "/account/patients/new", "/account/grants", "/account/encounters",
+                 "/account/billing"):
+        phone.goto(path)
+        assert no_horizontal_scroll(phone), path
 
 
 def test_sign_in_by_keyboard_alone_with_a_visible_focus(page, mailbox):

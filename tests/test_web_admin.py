@@ -43,3 +43,13 @@ def test_admin_pages_are_for_admins_only(client, make_user):
     clinician = make_user(role="clinician", password="correct horse battery")
     sign_in(client, clinician.email)
     assert client.get("/admin/users", headers=HTML).status_code == 403
+
+
+def test_staff_pages_fit_a_phone(phone, admin):
+    from tests.web_fixtures import no_horizontal_scroll, sign_in_with_password
+
+    sign_in_with_password(phone, admin.email, "correct horse battery")
+    phone.wait_for_url("**/console")  # staff land on the console
+    for path in ("/console", "/console/patients", "/admin/users", "/admin/id-verifications", "/admin/invoices"):
+        phone.goto(path)
+        assert no_horizontal_scroll(phone), path

@@ -45,13 +45,13 @@ def sign_out():
 
 
 def safe_next(target, default=None):
-    """A local path to continue to (after sign-in, after a form); else `default` or /account."""
+    """A local path to continue to (after sign-in, after a form); else `default` or the home page."""
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") \
                 and not target.startswith("//") and "\\" not in target:
             return target
-    return default or url_for("web.account")
+    return default or url_for("web.home")
 
 
 def signin_required(*roles):
