@@ -2,17 +2,15 @@
 ask the agent, answer, close). Every step is the encounter service's, as in the API."""
 from flask import flash, redirect, render_template, request, url_for
 
+from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
 from avycenna.web import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 
-STAFF = ("clinician", "admin")
-
-
 @bp.get("/console")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console():
     user = page_user()
     queue = encounters.queue(50, request.args.get("cursor"))
@@ -23,8 +21,7 @@ def console():
 def render_encounter(encounter_id, errors=None, status=200, section=None, values=None):
     user = page_user()
     encounter = encounters.read_encounter(user, encounter_id)
-    taken_by_me = encounter.clinician_id is not None and (
-        encounter.clinician_id == user.id or user.role == "admin")
+    taken_by_me = encounters.messaging_role(user, encounter) == "clinician"  # took it (or an admin)
     patient = encounters.patient_of(user, encounter.id) if taken_by_me and encounter.patient_id else None
     messages = encounters.list_messages(encounter, 200)["data"] if taken_by_me else []
     return render_template("web/console_encounter.html", encounter=encounter, taken_by_me=taken_by_me,
@@ -33,13 +30,13 @@ def render_encounter(encounter_id, errors=None, status=200, section=None, values
 
 
 @bp.get("/console/encounters/<encounter_id>")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console_encounter(encounter_id):
     return render_encounter(encounter_id)
 
 
 @bp.post("/console/encounters/<encounter_id>/take")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console_take(encounter_id):
     _, errors = attempt(encounters.take, page_user(), encounter_id)
     flash_outcome(errors, "It is yours. The patient and the history are below.")
@@ -58,7 +55,7 @@ def form_action(encounter_id, section, schema, action, done):
 
 
 @bp.post("/console/encounters/<encounter_id>/messages")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console_message(encounter_id):
     def post(user, encounter_id, data):
         return encounters.post_message(user, encounter_id, data["body"], data.get("asks_agent", False))
@@ -67,7 +64,7 @@ def console_message(encounter_id):
 
 
 @bp.post("/console/encounters/<encounter_id>/answer")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console_answer(encounter_id):
     def post(user, encounter_id, data):
         return encounters.answer(user, encounter_id, data["body"])
@@ -76,7 +73,7 @@ def console_answer(encounter_id):
 
 
 @bp.post("/console/encounters/<encounter_id>/close")
-@signin_required(*STAFF)
+@signin_required(*STAFF_ROLES)
 def console_close(encounter_id):
     def post(user, encounter_id, data):
         return encounters.close(user, encounter_id, data.get("summary"))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.audit import queries as audit_log
+from avycenna.auth.models import STAFF_ROLES
 from avycenna.clock import utcnow
 from avycenna.grants import service as grants
 from avycenna.grants.access import require_patient_access
@@ -66,7 +67,7 @@ def access_log(patient_id):
 # The clinician -----------------------------------------------------------------------------
 
 @bp.get("/console/patients")
-@signin_required("clinician", "admin")
+@signin_required(*STAFF_ROLES)
 def console_patients(errors=None, values=None, status=200):
     rows = list(grants.outgoing(page_user()).order_by(Grant.created_at.desc()))
     return render_template("web/console_patients.html", grants=rows, scopes=SCOPES,
@@ -74,7 +75,7 @@ def console_patients(errors=None, values=None, status=200):
 
 
 @bp.post("/console/grants")
-@signin_required("clinician", "admin")
+@signin_required(*STAFF_ROLES)
 def console_request_grant():
     form = request.form
     _, errors = submit(NewGrantSchema(), form, lambda data: grants.request_grant(
@@ -96,7 +97,7 @@ def chart_range(now):
 
 
 @bp.get("/console/patients/<patient_id>")
-@signin_required("clinician", "admin")
+@signin_required(*STAFF_ROLES)
 def console_patient(patient_id):
     patient = require_patient_access(patient_id, "wearables")
     key, start, end, bucket = chart_range(utcnow())

@@ -7,6 +7,7 @@ code budget.
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from avycenna.auth import otp
+from avycenna.auth.models import STAFF_ROLES
 from avycenna.auth.schemas import LoginSchema, OtpSendSchema, OtpVerifySchema
 from avycenna.auth.signin import password_login
 from avycenna.auth.users import find_user_by_email
@@ -24,7 +25,7 @@ def home():
     user = page_user()
     if user is None:
         return redirect(url_for("web.signin"))
-    if user.role in ("clinician", "admin"):
+    if user.role in STAFF_ROLES:
         return redirect(url_for("web.console"))
     return redirect(url_for("web.account"))
 
