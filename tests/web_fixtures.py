@@ -11,7 +11,11 @@ import pytest
 CHROMIUM = os.environ.get("AVYCENNA_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "screenshots")
+# Screenshots go to tests/artifacts/ (ignored by git) on every run; with
+# AVYCENNA_UPDATE_SCREENSHOTS=1 they refresh the README's docs/screenshots/ instead.
+ROOT = os.path.dirname(os.path.dirname(__file__))
+SCREENSHOTS = (os.path.join(ROOT, "docs", "screenshots") if os.environ.get("AVYCENNA_UPDATE_SCREENSHOTS")
+               else os.path.join(ROOT, "tests", "artifacts"))
 
 
 class LiveServer:
@@ -95,7 +99,7 @@ def tabs(browser, live_server):
 
 
 def screenshot(page, name):
-    """Save a full-page screenshot to docs/screenshots/<name>.png (shown in the README)."""
+    """Save a full-page screenshot as <name>.png (see SCREENSHOTS)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SCREENSHOTS, name + ".png"), full_page=True)
 
