@@ -125,3 +125,18 @@ def test_preview_for_the_pages_says_what_is_pending(app, client, make_user, toke
         with pytest.raises(ApiError) as err:
             preview(make_user(), enc["encounter_token"])
         assert err.value.code == 404
+
+
+def test_checked_out_encounter_waiting_for_staff_does_not_expire(client, runner, make_user, key_for):
+    member, clinician, admin = (key_for(make_user(role)) for role in ("member", "clinician", "admin"))
+    with time_machine.travel(datetime(2026, 11, 22, 10, 0, 0), tick=False) as clock:
+        pid = ready_patient(client, member, clinician)
+        enc = ask(client).get_json()
+        invoice = checkout(client, member, enc["encounter_token"], pid).get_json()["invoice"]
+        clock.shift(timedelta(hours=80))  # staff take longer than the 72 h checkout window
+        assert "expired 0 encounter(s)" in runner.invoke(args=["expire-encounters"]).output
+        r = client.get(f"/api/v1/encounters/{enc['encounter_id']}", headers=member)
+        assert r.get_json()["status"] == "awaiting_checkout"
+        client.post(f"/api/v1/admin/invoices/{invoice['id']}/mark-paid", headers=admin)
+        r = client.get(f"/api/v1/encounters/{enc['encounter_id']}", headers=member)
+        assert r.get_json()["status"] == "submitted"

@@ -73,8 +73,13 @@ def require(encounter, statuses, doing):
 
 
 def expire_if_due(encounter):
-    """Lazy expiry on read: an encounter not checked out within 72 h becomes expired."""
-    if encounter.status == "awaiting_checkout" and utcnow() >= encounter.token_expires_at:
+    """Lazy expiry on read: an encounter not checked out within 72 h becomes expired.
+
+    One the person did check out (it only waits for clinic staff: ID approval or a
+    payment to mark) never expires: the person has done their part.
+    """
+    if (encounter.status == "awaiting_checkout" and encounter.checked_out_at is None
+            and utcnow() >= encounter.token_expires_at):
         from avycenna.db import write_transaction
 
         with write_transaction():
@@ -93,5 +98,6 @@ def expire_due():
 
     now = utcnow()
     return (Encounter.update(status="expired", updated_at=now)
-            .where((Encounter.status == "awaiting_checkout") & (Encounter.token_expires_at <= now))
+            .where((Encounter.status == "awaiting_checkout") & Encounter.checked_out_at.is_null()
+                   & (Encounter.token_expires_at <= now))
             .execute())
