@@ -2,7 +2,7 @@
 import re
 import uuid
 
-from flask import g, request
+from flask import current_app, g, request
 
 from avycenna.errors import fail
 
@@ -23,6 +23,12 @@ def require_json_body():
     has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
     if has_body and not request.is_json:
         fail(415, "Request body must be JSON (Content-Type: application/json).")
+
+
+def public_url(path):
+    """An absolute link for people: `PUBLIC_BASE_URL` (or this request's host) + `path`."""
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
+    return base.rstrip("/") + path
 
 
 def add_request_id(response):

@@ -311,3 +311,15 @@ def test_stale_read_cannot_win_a_transition(app, submitted, make_user):
         return Encounter.get_by_id(submitted["encounter_id"]).clinician_id
 
     assert db_read(app, race) == first_doc.id
+
+
+def test_answer_mails_the_account_holder_a_link_without_the_clinical_text(client, people, submitted, mailbox):
+    take(client, people, submitted)
+    answer = "Likely viral; rest and fluids."
+    r = client.post(f"/api/v1/encounters/{submitted['encounter_id']}/answer", json={"body": answer},
+                    headers=people["clinician"])
+    assert r.status_code == 200
+    [mail] = mailbox.to(people["member_user"].email)
+    text = mail.get_content()
+    assert f"/account/encounters/{submitted['encounter_id']}" in text
+    assert answer not in text and answer not in mail["Subject"]

@@ -3,7 +3,7 @@ import json
 import secrets
 from datetime import datetime
 
-from flask import current_app, g, request
+from flask import g
 
 from avycenna.agent import idempotency
 from avycenna.auth.actor import AUTH_HEADER
@@ -14,6 +14,7 @@ from avycenna.encounters.models import Encounter
 from avycenna.encounters.submission import try_submit
 from avycenna.encounters.tokens import encounter_token_for, new_session_token
 from avycenna.errors import fail, not_found
+from avycenna.http import public_url
 from avycenna.patients.service import owned_patient
 
 TOKEN_FIELDS = ("session_token", "encounter_token", "checkout_url")
@@ -21,8 +22,7 @@ TOKEN_FIELDS = ("session_token", "encounter_token", "checkout_url")
 
 def checkout_url(encounter_token):
     """`{PUBLIC_BASE_URL or this host}/checkout/{encounter_token}`."""
-    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
-    return base.rstrip("/") + "/checkout/" + encounter_token
+    return public_url("/checkout/" + encounter_token)
 
 
 def _checkout_url_while_open(status, encounter_token):

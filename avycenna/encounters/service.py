@@ -172,7 +172,21 @@ def answer(clinician, encounter_id, body):
         _create_message(encounter, "clinician", clinician, body, is_answer=True)
         lifecycle.transition(encounter, "answered")
         audit("encounter.answer", encounter)
+    _tell_owner_answered(encounter)
     return encounter
+
+
+def _tell_owner_answered(encounter):
+    """Mail the account holder a link (never the clinical text) once an answer is in."""
+    from avycenna.auth.models import User
+    from avycenna.http import public_url
+    from avycenna.mail import notify
+
+    owner = User.get_or_none(User.id == encounter.account_id) if encounter.account_id else None
+    if owner is not None and owner.is_active:
+        notify(owner.email, "A clinician has answered your question",
+               "A clinician at the clinic has answered a question you sent.\n\n"
+               f"Read it after signing in: {public_url('/account/encounters/' + encounter.id)}\n")
 
 
 def close(clinician, encounter_id, summary):
