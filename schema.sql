@@ -16,6 +16,7 @@ CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
 CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "patient_account_id" ON "patient" ("account_id");
+CREATE UNIQUE INDEX "patient_one_self_per_account" ON "patient" ("account_id") WHERE (("relationship" = 'self') AND ("archived_at" IS NULL));
 
 CREATE TABLE "encounter" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32), "patient_id" TEXT, "status" VARCHAR(24) NOT NULL, "session_token_hash" VARCHAR(64) NOT NULL, "encounter_token_hash" VARCHAR(64) NOT NULL, "token_expires_at" DATETIME NOT NULL, "payment" VARCHAR(16), "checked_out_at" DATETIME, "clinician_id" VARCHAR(32), "summary" TEXT, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "submitted_at" DATETIME, "taken_at" DATETIME, "answered_at" DATETIME, "closed_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE SET NULL, FOREIGN KEY ("clinician_id") REFERENCES "user" ("id") ON DELETE SET NULL);
 CREATE INDEX "encounter_account_id" ON "encounter" ("account_id");

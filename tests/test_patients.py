@@ -168,3 +168,24 @@ def test_every_patient_read_and_change_is_audited(app, client, member):
     assert all(e.actor_user_id == user.id and e.actor_type == "user" for e in events)
     assert all("Alic" not in e.details for e in events)
     assert json.loads(events[2].details) == {"fields": ["name"]}
+
+
+def test_database_itself_refuses_a_second_live_self(app, make_user):
+    """The service checks first; the partial unique index stops a racing second create."""
+    from datetime import date
+
+    import pytest
+    from peewee import IntegrityError
+
+    from avycenna.clock import utcnow
+    from avycenna.db import database
+    from avycenna.patients.models import Patient
+
+    user = make_user()
+    with app.app_context(), database.obj.connection_context():
+        first = Patient.create(account=user, name="A", date_of_birth=date(1980, 1, 1), relationship="self")
+        with pytest.raises(IntegrityError), database.obj.atomic():
+            Patient.create(account=user, name="B", date_of_birth=date(1980, 1, 1), relationship="self")
+        Patient.update(archived_at=utcnow()).where(Patient.id == first.id).execute()
+        Patient.create(account=user, name="C", date_of_birth=date(1980, 1, 1), relationship="self")
+        Patient.create(account=user, name="D", date_of_birth=date(2010, 1, 1), relationship="child")

@@ -28,6 +28,12 @@ class Patient(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     archived_at = DateTimeField(null=True)  # archived, never deleted
 
+
+# At most one live `self` patient per account, enforced by the database too (a partial
+# unique index, on SQLite and PostgreSQL alike), so two racing creates cannot both win.
+Patient.add_index(Patient.index(Patient.account, unique=True, name="patient_one_self_per_account")
+                  .where((Patient.relationship == "self") & Patient.archived_at.is_null()))
+
 DOCUMENT_TYPES = ("passport", "drivers_license", "national_id", "residence_permit", "other")
 
 
