@@ -56,11 +56,29 @@ def create_user_command(email, role, name, password):
     click.echo(f"created {user.role} {user.id} <{user.email}>")
 
 
+@click.command("housekeeping")
+def housekeeping_command():
+    """Expire overdue encounters; delete expired sign-in codes, refresh tokens and
+    Idempotency-Key records. Safe to run as often as you like (e.g. hourly from cron)."""
+    from avycenna.agent.idempotency import purge_expired as purge_idempotency
+    from avycenna.auth.otp import purge_expired as purge_codes
+    from avycenna.auth.refresh import purge_expired as purge_refresh
+    from avycenna.db import database, write_transaction
+    from avycenna.encounters.lifecycle import expire_due
+
+    with database.obj.connection_context(), write_transaction():
+        counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
+                  "refresh tokens deleted": purge_refresh(),
+                  "idempotency records deleted": purge_idempotency()}
+    click.echo("; ".join(f"{name}: {n}" for name, n in counts.items()))
+
+
 def init_app(app):
     from avycenna.wearables.cli import import_apple_health_command
 
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(housekeeping_command)
     from avycenna.encounters.cli import expire_encounters_command
     app.cli.add_command(expire_encounters_command)
     app.cli.add_command(import_apple_health_command)

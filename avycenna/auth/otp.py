@@ -97,3 +97,8 @@ def _wrong_try(row):
     burned = row.attempts + 1 >= int(current_app.config["OTP_MAX_ATTEMPTS"])
     OtpCode.update(attempts=OtpCode.attempts + 1,
                    consumed_at=utcnow() if burned else None).where(OtpCode.id == row.id).execute()
+
+
+def purge_expired():
+    """Delete codes past their expiry (they can never be used); returns how many."""
+    return OtpCode.delete().where(OtpCode.expires_at < utcnow()).execute()

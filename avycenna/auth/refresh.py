@@ -80,3 +80,8 @@ def logout(token, everywhere=False):
     with write_transaction():
         revoke_all(row.user) if everywhere else revoke_family(row.family)
     return row.user
+
+
+def purge_expired():
+    """Delete refresh tokens past their expiry (rejected anyway); returns how many."""
+    return RefreshToken.delete().where(RefreshToken.expires_at < utcnow()).execute()
