@@ -52,7 +52,7 @@ def create_app(test_config=None):
 
     from avycenna import api, cli, errors, http
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
-    from avycenna.docs import blp as docs_blp
+    from avycenna import docs
     from avycenna import ratelimit, web
 
     db.init_app(app)
@@ -63,7 +63,7 @@ def create_app(test_config=None):
     app.before_request(http.require_json_body)
     app.after_request(http.add_request_id)
     errors.register(app)
-    app.register_blueprint(docs_blp)
+    docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)
     web.init_app(app)
     cli.init_app(app)
