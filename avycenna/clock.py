@@ -19,4 +19,5 @@ def isoformat(value):
     if value is None:
         return None
     value = to_naive_utc(value)
+    value = value.replace(microsecond=value.microsecond // 1000 * 1000)  # what is shown round-trips
     return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds") + "Z"

@@ -5,7 +5,7 @@ of a page never grows with how deep it is and clients cannot forge positions.
 """
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, request
 from peewee import DateTimeField, Tuple
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -13,7 +13,8 @@ from avycenna.errors import validation_error
 
 
 def _serializer():
-    return URLSafeSerializer(current_app.secret_key, salt="avycenna.cursor")
+    """Cursors are signed per endpoint: one list's cursor means nothing to another."""
+    return URLSafeSerializer(current_app.secret_key, salt="avycenna.cursor:" + (request.endpoint or ""))
 
 
 def encode_cursor(values):

@@ -7,6 +7,7 @@ processes; the default memory storage is per process.
 """
 from flask import current_app, g, request
 from flask_limiter import Limiter
+from limits import parse
 
 from avycenna.auth.actor import ip_hash
 
@@ -32,7 +33,9 @@ def credential_limit():
     return config["RATELIMIT_ANONYMOUS"]
 
 
-limiter = Limiter(key_func=credential_key, default_limits=[credential_limit])
+# Application limits are one budget per credential across every route (default limits
+# would give each route its own budget).
+limiter = Limiter(key_func=credential_key, application_limits=[credential_limit])
 
 
 @limiter.request_filter
@@ -40,10 +43,36 @@ def _exempt():
     return request.path.startswith(EXEMPT_PREFIXES)
 
 
+def only_429_retries(response):
+    """flask-limiter adds Retry-After to every limited response; only a 429 (or a 503
+    that set its own) should tell a client to back off."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def count_unrouted(response):
+    """A request no route matched (404/405) still counts against its credential's budget
+    and carries the budget's headers, like every other API response."""
+    if (not request.path.startswith("/api/") or request.url_rule is not None
+            or "X-RateLimit-Limit" in response.headers or not limiter.enabled):
+        return response
+    item = parse(credential_limit())
+    args = [limiter._key_prefix, credential_key(), "global"]  # how application limits are keyed
+    limiter.limiter.hit(item, *args)
+    reset, remaining = limiter.limiter.get_window_stats(item, *args)
+    response.headers["X-RateLimit-Limit"] = str(item.amount)
+    response.headers["X-RateLimit-Remaining"] = str(remaining)
+    response.headers["X-RateLimit-Reset"] = str(int(reset))
+    return response
+
+
 def init_app(app):
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    app.after_request(only_429_retries)  # registered first, so it runs after the limiter's
+    app.after_request(count_unrouted)
     limiter.init_app(app)
 
 

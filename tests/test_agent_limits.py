@@ -182,3 +182,10 @@ def test_racing_retries_with_one_key_open_one_encounter(app):
         t.join()
     assert codes.count(200) >= 1 and set(codes) <= {200, 409}, codes
     assert db_read(app, lambda: Encounter.select().count()) == 1
+
+
+def test_rejected_queries_do_not_use_up_the_agent_budget(client):
+    for _ in range(6):
+        assert client.post("/api/v1/agent/query", json={"query": "too short"}).status_code == 422
+    assert all(ask(client).status_code == 200 for _ in range(5))
+    assert ask(client).status_code == 429

@@ -14,7 +14,9 @@ def people(make_user, token_for):
 
 
 def test_plans_from_config(client):
-    plans = client.get("/api/v1/plans").get_json()
+    body = client.get("/api/v1/plans").get_json()
+    assert body["next_cursor"] is None
+    plans = body["data"]
     assert plans[0] == {"id": "monthly", "name": "Monthly", "price": 2900, "currency": "usd",
                         "interval": "month", "included_encounters": 3}
 

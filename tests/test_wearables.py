@@ -40,7 +40,7 @@ def read(client, patient, headers, query="type=heart_rate&start=2026-11-20T00:00
 
 
 def test_types_list_canonical_and_accepted_units(client, headers):
-    types = {t["type"]: t for t in client.get("/api/v1/wearables/types", headers=headers).get_json()}
+    types = {t["type"]: t for t in client.get("/api/v1/wearables/types").get_json()["data"]}
     assert len(types) == 13
     assert types["body_weight"]["unit"] == "kg" and "lb" in types["body_weight"]["accepted_units"]
     assert types["blood_glucose"]["unit"] == "mg/dL" and "mmol/L" in types["blood_glucose"]["accepted_units"]

@@ -26,4 +26,8 @@ def agent_query_key():
 agent_query_limit = limiter.shared_limit(
     lambda: current_app.config["AGENT_QUERY_RATE_LIMIT"], scope="agent-query",
     key_func=agent_query_key, exempt_when=is_replay,
-    override_defaults=False)  # the per-credential limits apply as well
+    # Only a query that was taken counts: a 422 for a short query, a malformed body or a
+    # bad credential does not use up an agent's hourly budget (the per-credential limit
+    # still counts every request).
+    deduct_when=lambda response: response.status_code < 400,
+    override_defaults=False)

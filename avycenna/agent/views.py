@@ -1,4 +1,6 @@
 """/api/v1/agent: the front door any AI agent can use, and its chat with the clinician."""
+from functools import wraps
+
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -7,16 +9,23 @@ from avycenna.agent import service
 from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
 from avycenna.agent.limits import agent_query_limit
 from avycenna.agent.schemas import AgentEncounterSchema, AgentQueryResponseSchema, AgentQuerySchema
-from avycenna.auth.actor import AUTH_HEADER
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AgentMessageSchema, MessageListArgs, MessagePage, MessageSchema
-from avycenna.errors import fail
 
 blp = Blueprint("agent", __name__, url_prefix="/api/v1/agent",
                 description="Open a medical encounter with no credentials; poll the clinician's reply.")
 
 OPTIONAL_ACCOUNT = [{}, {"apiKeyAuth": []}, {"bearerAuth": []}]
 AGENT_AUTH = [{"encounterToken": []}, {"apiKeyAuth": []}, {"bearerAuth": []}]
+
+
+def agent_access(view):
+    """Check the encounter token (or the owner's credential) before the body is read:
+    a wrong credential is a 401 whatever the body says. The view gets `encounter`."""
+    @wraps(view)
+    def wrapper(*args, encounter_id, **kwargs):
+        return view(*args, encounter=service.agent_encounter(encounter_id), **kwargs)
+    return wrapper
 
 
 @blp.route("/query")
@@ -27,12 +36,11 @@ class AgentQuery(MethodView):
     @blp.response(200, AgentQueryResponseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.doc(security=OPTIONAL_ACCOUNT, parameters=[IDEMPOTENCY_HEADER])
     def post(self, body):
         """Open an encounter (or continue one with `session_token`); submit it when nothing is pending."""
-        if g.actor.kind == "encounter":
-            fail(401, "Encounter tokens are accepted only by the agent encounter endpoints.", AUTH_HEADER)
         return service.handle_query(g.actor.user, body)
 
 
@@ -49,23 +57,23 @@ class AgentEncounter(MethodView):
 
 @blp.route("/encounters/<string:encounter_id>/messages")
 class AgentMessages(MethodView):
+    @agent_access
     @blp.arguments(MessageListArgs, location="query")
     @blp.response(200, MessagePage)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(security=AGENT_AUTH)
-    def get(self, args, encounter_id):
+    def get(self, args, encounter):
         """Poll the encounter's messages (`after` = the last message id you saw)."""
-        encounter = service.agent_encounter(encounter_id)
         return encounters.list_messages(encounter, args["limit"], args["cursor"], args["after"])
 
+    @agent_access
     @blp.arguments(AgentMessageSchema)
     @blp.response(201, MessageSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.doc(security=AGENT_AUTH)
-    def post(self, body, encounter_id):
+    def post(self, body, encounter):
         """Post the agent's message, e.g. its answer to the clinician's question (`reply_to`)."""
-        encounter = service.agent_encounter(encounter_id)
         return encounters.post_agent_message(encounter, body["body"], body["reply_to"])

@@ -111,10 +111,23 @@ def load_actor():
     g.actor, g.auth_error = _resolve()
 
 
+# Only these endpoints take an encounter token; /health and the docs ignore credentials.
+ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/",)
+CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+
+
 def reject_invalid_credentials():
-    """After rate limiting: a present-but-invalid credential is a 401."""
+    """After rate limiting: a present-but-invalid credential is a 401.
+
+    A bearer that is neither a JWT nor a key can only be an encounter token, and
+    those are accepted by the agent encounter endpoints alone (which verify it).
+    """
+    if request.path.startswith(CREDENTIAL_FREE_PATHS):
+        return
     if getattr(g, "auth_error", None):
         fail(401, g.auth_error, AUTH_HEADER)
+    if g.actor.kind == "encounter" and not request.path.startswith(ENCOUNTER_TOKEN_PATHS):
+        fail(401, "Encounter tokens are accepted only by the agent encounter endpoints.", AUTH_HEADER)
 
 
 def current_actor():

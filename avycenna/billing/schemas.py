@@ -65,3 +65,6 @@ class SubscriptionSchema(Schema):
 
 class NewSubscriptionSchema(Schema):
     plan = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"example": "monthly"})
+
+
+PlanPage = page_schema(PlanSchema, "PlanList")

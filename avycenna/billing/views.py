@@ -6,7 +6,8 @@ from avycenna.auth.actor import auth_required, current_user
 from avycenna.billing import service
 from avycenna.billing.plans import all_plans
 from avycenna.billing.schemas import (InvoiceListArgs, InvoicePage, InvoiceSchema, NewSubscriptionSchema,
-                                      PlanSchema, SubscriptionSchema)
+                                      PlanPage, SubscriptionSchema)
+from avycenna.schemas import whole_list
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1",
                 description="Plans, your subscription and invoices. Payment is manual: "
@@ -15,10 +16,10 @@ blp = Blueprint("billing", __name__, url_prefix="/api/v1",
 
 @blp.route("/plans")
 class Plans(MethodView):
-    @blp.response(200, PlanSchema(many=True))
+    @blp.response(200, PlanPage)
     def get(self):
         """The clinic's subscription plans."""
-        return all_plans()
+        return whole_list(all_plans())
 
 
 @blp.route("/subscription")

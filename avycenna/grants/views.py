@@ -41,11 +41,11 @@ class Grants(MethodView):
 
 @blp.route("/outgoing")
 class Outgoing(MethodView):
-    @auth_required("clinician")
+    @auth_required()
     @blp.arguments(GrantListArgs, location="query")
     @blp.response(200, GrantPageSchema)
     def get(self, args):
-        """Your requests and grants; the active ones are your patients."""
+        """Your requests and grants; the active ones are your patients (members have none)."""
         return page(service.outgoing(current_user(), args["status"]), args)
 
 

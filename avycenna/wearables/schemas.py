@@ -99,3 +99,6 @@ class TypeSchema(Schema):
 
 
 StoredSamplePageSchema = page_schema(StoredSampleSchema, "WearableSamplePage")
+
+
+TypeListSchema = page_schema(TypeSchema, "WearableTypeList")

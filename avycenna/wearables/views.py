@@ -12,10 +12,11 @@ from avycenna.clock import utcnow
 from avycenna.errors import fail, validation_error
 from avycenna.grants.access import grant_details, require_patient_access
 from avycenna.pagination import paginate
+from avycenna.schemas import whole_list
 from avycenna.wearables import service
 from avycenna.wearables.models import WearableSample
 from avycenna.wearables.schemas import (IngestResultSchema, IngestSchema, SampleQueryArgs, StoredSamplePageSchema,
-                                        SummaryArgs, SummarySchema, TypeSchema)
+                                        SummaryArgs, SummarySchema, TypeListSchema)
 from avycenna.wearables.types import TYPES, describe
 from avycenna.wearables.validate import MAX_SAMPLES, SampleError, TooMany, parse_body
 
@@ -54,11 +55,10 @@ def time_range(args):
 
 @blp.route("/wearables/types")
 class Types(MethodView):
-    @auth_required()
-    @blp.response(200, TypeSchema(many=True))
+    @blp.response(200, TypeListSchema)
     def get(self):
-        """Sample types, each with its canonical unit and the units converted from."""
-        return describe()
+        """Sample types, each with its canonical unit and the units converted from (no sign-in needed)."""
+        return whole_list(describe())
 
 
 @blp.route("/patients/<string:patient_id>/wearables")
