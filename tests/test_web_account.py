@@ -3,7 +3,7 @@ import re
 
 import requests
 
-from tests.web_fixtures import no_horizontal_scroll, sign_in_by_code, sign_in_with_password
+from tests.web_fixtures import no_horizontal_scroll, screenshot, sign_in_by_code, sign_in_with_password
 
 PASSWORD = "correct horse battery"
 
@@ -73,3 +73,43 @@ def test_sign_in_by_keyboard_alone_with_a_visible_focus(page, mailbox):
     page.keyboard.type(code)
     page.keyboard.press("Enter")
     page.wait_for_url("**/account")
+
+
+def test_key_name_over_the_api_limit_is_a_field_error(client, make_user):
+    from tests.test_web_security import csrf_token, sign_in
+
+    sign_in(client, make_user(password=PASSWORD).email)
+    token = csrf_token(client, "/account/keys")
+    r = client.post("/account/keys", data={"name": "k" * 500, "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'maxlength="100"' in html
+    assert '<p class="error" id="f-name-error">At most 100 characters.</p>' in html
+    r = client.post("/account/keys", data={"name": "", "csrf_token": token})
+    assert '<p class="error" id="f-name-error">This field is required.</p>' in r.get_data(as_text=True)
+
+
+def test_pages_link_a_local_favicon_and_favicon_ico_finds_it(client):
+    from tests.test_web_security import HTML
+
+    html = client.get("/signin", headers=HTML).get_data(as_text=True)
+    assert '<link rel="icon" href="/static/web/favicon.svg"' in html
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/web/favicon.svg")
+    with client.get("/static/web/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_table_buttons_keep_whole_words_on_a_phone(phone, make_user, key_for):
+    user = make_user(password=PASSWORD)
+    key_for(user)
+    sign_in_with_password(phone, user.email, PASSWORD)
+    phone.wait_for_url("**/account")
+    phone.goto("/account/keys")
+    button = phone.locator("table button:has-text('Delete')")
+    height, line = button.evaluate("b => [b.getBoundingClientRect().height - parseFloat(getComputedStyle(b).paddingTop)"
+                                   " - parseFloat(getComputedStyle(b).paddingBottom) - 2,"
+                                   " parseFloat(getComputedStyle(b).lineHeight)]")
+    assert height <= line * 1.1, (height, line)  # one line: "Delete", not "De/let/e"
+    # The table scrolls inside its box; the page stays 375 px wide (a phone widens it otherwise).
+    assert phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]") == [375, 375]
+    screenshot(phone, "keys-phone")

@@ -145,17 +145,23 @@ def test_checkout_page_fits_a_phone_signed_out(phone, live_server):
     assert re.search(r"answer goes back to your assistant", phone.inner_text("main"))
 
 
-def test_checkout_steps_by_form(app, client, make_user, token_for):
-    """Subscribe from the checkout, submit, and see what is pending; other accounts see nothing."""
-    from tests.test_web_security import HTML, csrf_token, sign_in
-
+def consented_patient_and_link(app, make_user, token_for):
+    """(member, patient id, checkout token): a member whose patient has consent, and an agent's new link."""
     member = make_user(email="m@example.test", password=PASSWORD)
     api = app.test_client()
     pid = api.post("/api/v1/patients", headers=token_for(member), json={
         "name": "Ana Diaz", "date_of_birth": "1980-02-03", "relationship": "self"}).get_json()["id"]
     api.post(f"/api/v1/patients/{pid}/consent", headers=token_for(member), json={"version": "2026-01"})
     link = api.post("/api/v1/agent/query", json={"query": QUERY}).get_json()["checkout_url"]
-    path = "/checkout/" + link.rsplit("/", 1)[1]
+    return member, pid, link.rsplit("/", 1)[1]
+
+
+def test_checkout_steps_by_form(app, client, make_user, token_for):
+    """Subscribe from the checkout, submit, and see what is pending; other accounts see nothing."""
+    from tests.test_web_security import HTML, csrf_token, sign_in
+
+    member, pid, token = consented_patient_and_link(app, make_user, token_for)
+    path = "/checkout/" + token
 
     sign_in(client, member.email)
     page = client.get(f"{path}?patient={pid}", headers=HTML).get_data(as_text=True)
@@ -176,3 +182,44 @@ def test_checkout_steps_by_form(app, client, make_user, token_for):
     r = other.get(path, headers=HTML)
     assert r.status_code == 404 and "swollen glands" not in r.get_data(as_text=True)
     assert client.get("/checkout/not-a-token", headers=HTML).status_code == 404
+
+
+def test_checkout_id_errors_sit_next_to_the_field_and_steps_follow_state(app, client, make_user, token_for):
+    from tests.test_web_security import HTML, csrf_token, sign_in
+
+    member, pid, token = consented_patient_and_link(app, make_user, token_for)
+    path = "/checkout/" + token
+    sign_in(client, member.email)
+    token = csrf_token(client, path)
+
+    r = client.post(f"{path}/id-verification", data={"patient_id": pid, "document_type": "passport",
+                                                    "issuing_country": "GB", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert re.search(r'id="id-document_number"[^>]*aria-invalid="true"', html, re.S)
+    assert '<p class="error" id="id-document_number-error">This field is required.</p>' in html
+    assert "Missing data for required field" not in html
+    assert re.search(r'<option value="passport" selected>', html)  # the answers given are kept
+    assert '<li class="current">4. ID</li>' in html and '<li class="">5. Payment</li>' in html
+
+    client.post(f"{path}/id-verification", data={"patient_id": pid, "document_type": "passport",
+                                                "document_number": "P998877", "csrf_token": token})
+    html = client.get(f"{path}?patient={pid}", headers=HTML).get_data(as_text=True)
+    assert '<li class="done">4. ID</li>' in html and '<li class="current">5. Payment</li>' in html
+    assert '<li class="">6. Submit</li>' in html
+
+
+def test_waiting_page_says_what_happens_next_and_anonymous_can_sign_in(app, client, make_user, token_for):
+    from tests.test_web_security import HTML, sign_in
+
+    member, pid, token = consented_patient_and_link(app, make_user, token_for)
+    app.test_client().post("/api/v1/checkout", headers=token_for(member), json={"encounter_token": token, "patient_id": pid})
+
+    anonymous = app.test_client().get(f"/checkout/{token}", headers=HTML).get_data(as_text=True)
+    assert "already used" in anonymous and f'href="/signin?next=/checkout/{token}"' in anonymous
+    assert "Sign in to see its status" in anonymous
+    sign_in(client, member.email)
+    html = client.get(f"/checkout/{token}", headers=HTML).get_data(as_text=True)
+    assert "waiting on the clinic" in html and "What happens next" in html
+    assert "Your assistant (the agent that sent you here) receives the answer" in html
+    assert "Sign in to see its status" not in html

@@ -56,6 +56,8 @@ def test_accept_a_grant_and_the_clinician_sees_charts(live_server, tabs, make_us
     me.click("text=1 clinician request for access")
     assert "To follow your blood pressure" in me.inner_text("main")
     assert no_horizontal_scroll(me)
+    assert me.input_value("select[name=patient_id]") == ""  # nobody is chosen for the holder
+    me.select_option("select[name=patient_id]", label="Ana Diaz (self)")
     me.click("button:has-text('Accept')")
     me.wait_for_selector("text=Access given.")
 
@@ -76,9 +78,45 @@ def test_accept_a_grant_and_the_clinician_sees_charts(live_server, tabs, make_us
 
     # The holder sees who read the data, then revokes: the charts are gone at once.
     me.goto(f"/account/patients/{patient['id']}/access-log")
-    assert "Dr. Sarah Chen" in me.inner_text("main") and "wearables.summary.read" in me.inner_text("main")
+    log = me.inner_text("main")
+    assert "Dr. Sarah Chen (clinician), doc@example.test" in log and "Read wearable summary" in log
+    assert "wearables.summary.read" not in log and "an account" not in log
     me.goto("/account/grants")
     me.click("button:has-text('Revoke access')")
     me.wait_for_selector("text=Access revoked")
     response = doc.goto(f"/console/patients/{patient['id']}")
     assert response.status == 404
+
+
+def test_access_log_names_readers_and_hides_the_holders_own_reads(app, client, make_user, token_for):
+    from tests.test_web_security import HTML, csrf_token, sign_in
+
+    holder = make_user(email="holder@example.test", password=PASSWORD)
+    doc = make_user(role="clinician", email="doc@example.test", name="Dr. Sarah Chen")
+    api = app.test_client()
+    pid = api.post("/api/v1/patients", headers=token_for(holder), json={
+        "name": "Ana Diaz", "date_of_birth": "1980-02-03", "relationship": "self"}).get_json()["id"]
+    api.get("/api/v1/patients", headers=token_for(holder))
+    grant = api.post("/api/v1/grants", headers=token_for(doc), json={
+        "email": holder.email, "scopes": ["wearables"]}).get_json()
+    sign_in(client, holder.email)
+    token = csrf_token(client, "/account/grants")
+    grants_page = client.get("/account/grants", headers=HTML).get_data(as_text=True)
+    assert '<option value="" selected>Choose a patient</option>' in grants_page
+    assert grants_page.count("doc@example.test") == 1 and "Dr. Sarah Chen" in grants_page
+    r = client.post(f"/account/grants/{grant['id']}/accept", data={"patient_id": "", "csrf_token": token})
+    assert "Choose a patient to give access to." in client.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
+    client.post(f"/account/grants/{grant['id']}/accept", data={"patient_id": pid, "csrf_token": token})
+    api.get(f"/api/v1/patients/{pid}/wearables/summary?type=steps&bucket=day", headers=token_for(doc))
+
+    html = client.get(f"/account/patients/{pid}/access-log", headers=HTML).get_data(as_text=True)
+    assert "Dr. Sarah Chen (clinician), doc@example.test" in html and "Read wearable summary" in html
+    assert "<td>you</td>" in html and "Added the patient" in html and "Access given" in html  # the holder's changes stay
+    assert "Listed patients" not in html and "an account" not in html and "wearables.summary.read" not in html
+    mine = client.get(f"/account/patients/{pid}/access-log?mine=1", headers=HTML).get_data(as_text=True)
+    assert "Listed patients" in mine and "Hide my own reads" in mine
+
+    entries = api.get(f"/api/v1/patients/{pid}/access-log", headers=token_for(holder)).get_json()["data"]
+    read = next(e for e in entries if e["action"] == "wearables.summary.read")
+    assert (read["actor_name"], read["actor_email"], read["actor_role"]) == ("Dr. Sarah Chen", "doc@example.test",
+                                                                              "clinician")

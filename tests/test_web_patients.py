@@ -77,3 +77,36 @@ def test_member_reads_an_encounter_and_replies(app, client, member, token_for):
     r = client.post(f"/account/encounters/{eid}/messages",
                     data={"body": "Hello", "csrf_token": csrf_token(client, f"/account/encounters/{eid}")})
     assert r.status_code == 422 and "cannot post messages" in r.get_data(as_text=True)
+
+
+def test_emptied_name_on_edit_is_a_required_error_next_to_it(client, member):
+    sign_in(client, member.email)
+    pid = patient_id(add(client))
+    token = csrf_token(client, f"/account/patients/{pid}")
+    r = client.post(f"/account/patients/{pid}", data={"name": "  ", "date_of_birth": "1990-05-01",
+                                                      "relationship": "self", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert re.search(r'id="p-name"[^>]*aria-invalid="true"', html, re.S)
+    assert '<p class="error" id="p-name-error">This field is required.</p>' in html
+    assert "Ana Diaz" in client.get(f"/account/patients/{pid}", headers=HTML).get_data(as_text=True)
+
+
+def test_checked_out_encounter_is_waiting_on_the_clinic_with_its_reasons(app, client, member, token_for):
+    from tests.test_web_checkout import QUERY
+
+    api = app.test_client()
+    pid = api.post("/api/v1/patients", headers=token_for(member), json={
+        "name": "Ana Diaz", "date_of_birth": "1980-02-03", "relationship": "self"}).get_json()["id"]
+    api.post(f"/api/v1/patients/{pid}/consent", headers=token_for(member), json={"version": "2026-01"})
+    link = api.post("/api/v1/agent/query", json={"query": QUERY}).get_json()["checkout_url"]
+    state = api.post("/api/v1/checkout", headers=token_for(member),
+                     json={"encounter_token": link.rsplit("/", 1)[1], "patient_id": pid}).get_json()
+    assert state["status"] == "awaiting_checkout" and "patient_not_id_verified" in state["pending_reasons"]
+
+    sign_in(client, member.email)
+    for path in ("/account", "/account/encounters", f"/account/encounters/{state['encounter_id']}"):
+        html = client.get(path, headers=HTML).get_data(as_text=True)
+        assert "waiting on the clinic" in html and "awaiting checkout" not in html, path
+    html = client.get(f"/account/encounters/{state['encounter_id']}", headers=HTML).get_data(as_text=True)
+    assert "The clinic is checking the patient&#39;s ID" in html and "Payment is open" in html

@@ -7,8 +7,9 @@ from avycenna.pagination import paginate
 
 
 def events(patient_id=None, actor_user_id=None, action=None, since=None, until=None):
-    """Events matching every filter given, with the acting account's name and role joined."""
-    query = (AuditEvent.select(AuditEvent, User.name.alias("actor_name"), User.role.alias("actor_role"))
+    """Events matching every filter given, with the acting account's name, e-mail and role joined."""
+    query = (AuditEvent.select(AuditEvent, User.name.alias("actor_name"), User.email.alias("actor_email"),
+                               User.role.alias("actor_role"))
              .join(User, on=(AuditEvent.actor_user_id == User.id), join_type=JOIN.LEFT_OUTER)
              .objects())
     for column, value in ((AuditEvent.patient_id, patient_id), (AuditEvent.actor_user_id, actor_user_id),
@@ -26,10 +27,22 @@ def page(query, limit, cursor):
     return paginate(query, (AuditEvent.at, AuditEvent.id), limit, cursor, descending=True)
 
 
-def access_log(patient, limit, cursor):
-    """Who read or changed `patient`'s data, newest first; reading it is recorded too."""
+READ_ACTIONS = ("patient.list", "patient.read", "patient.access_log.read", "patient.id_verification.read",
+                "encounter.read", "encounter.list", "message.list", "wearables.read", "wearables.summary.read")
+
+
+def access_log(patient, limit, cursor, hide_reads_by=None):
+    """Who read or changed `patient`'s data, newest first; reading it is recorded too.
+
+    `hide_reads_by` (a user id) leaves out that account's own reads (the pages hide the
+    holder's, so a clinician's reads stand out); its changes stay.
+    """
     from avycenna.audit.service import record
 
-    result = page(events(patient_id=str(patient.id)), limit, cursor)
+    query = events(patient_id=str(patient.id))
+    if hide_reads_by is not None:
+        query = query.where(AuditEvent.actor_user_id.is_null() | (AuditEvent.actor_user_id != hide_reads_by)
+                            | AuditEvent.action.not_in(READ_ACTIONS))
+    result = page(query, limit, cursor)
     record("patient.access_log.read", patient_id=patient.id, target_type="patient", target_id=patient.id)
     return result

@@ -14,6 +14,7 @@ class AccessLogEntrySchema(Schema):
     actor_type = fields.String(metadata={"description": "user, api_key, encounter, anonymous or system"})
     actor_user_id = fields.String(allow_none=True)
     actor_name = fields.String(allow_none=True)
+    actor_email = fields.String(allow_none=True)
     actor_role = fields.String(allow_none=True)
     target_type = fields.String(allow_none=True)
     target_id = fields.String(allow_none=True)

@@ -75,6 +75,11 @@ def encounter_invoices(user, encounter):
 
 @bp.get("/checkout/<token>")
 def checkout(token):
+    return render_checkout(token, request.args.get("patient"))
+
+
+def render_checkout(token, patient_id, errors=None, values=None, section=None, status=200, **extra):
+    """The checkout page (or the closed / done page) with `patient_id` chosen; `errors` of `section`."""
     encounter, problem = open_encounter(token)
     if problem:
         return closed_page(problem)
@@ -85,15 +90,16 @@ def checkout(token):
         return render_template("web/checkout_done.html", encounter=encounter, state=state, owner=owner,
                                query=latest_query(encounter) if owner else None, reasons=REASONS,
                                invoices=encounter_invoices(user, encounter) if owner else [])
-    context = {"token": token, "encounter": encounter, "query": latest_query(encounter),
-               "user": user, "errors": {}, "values": {}, "section": None, "next": checkout_link(token)}
+    context = {"token": token, "encounter": encounter, "query": latest_query(encounter), "user": user,
+               "errors": errors or {}, "values": values or {}, "section": section, "next": checkout_link(token),
+               **extra}
     if user is not None:
-        chosen = patients.owned_patient(user, request.args.get("patient"))
+        chosen = patients.owned_patient(user, patient_id)
         context.update(patients=own_patients(user), patient=chosen, **payment_state(user))
         if chosen is not None:
             context.update(consent=patients.consent_text(), consent_ok=patients.has_current_consent(chosen),
                            next_url=checkout_link(token, chosen.id))
-    return render_template("web/checkout.html", **context, **CHOICES)
+    return render_template("web/checkout.html", **context, **CHOICES), status
 
 
 @bp.post("/checkout/<token>/patients")
@@ -105,19 +111,20 @@ def checkout_add_patient(token):
         return redirect(checkout_link(token))
     patient, errors, values = add_patient(page_user(), request.form)
     if errors:
-        return render_template("web/checkout.html", token=token, encounter=encounter,
-                               query=latest_query(encounter), user=page_user(), patients=own_patients(page_user()),
-                               patient=None, errors=errors, values=values, section="patient", adding=True,
-                               next=checkout_link(token), **payment_state(page_user()), **CHOICES), 422
+        return render_checkout(token, None, errors, values, "patient", 422, adding=True)
     return redirect(checkout_link(token, patient.id) + "#step-consent")
 
 
 @bp.post("/checkout/<token>/id-verification")
 def checkout_id_verification(token):
     patient_id = request.form.get("patient_id")
-    _, errors = id_verification_action(patient_id, request.form) if page_user() else (None, {})
-    for message in errors.values():
-        flash(message, "error")
+    if page_user() is None:
+        return redirect(checkout_link(token))
+    _, errors = id_verification_action(patient_id, request.form)
+    if errors:
+        values = {k: request.form.get(k, "") for k in ("document_type", "issuing_country")}
+        return render_checkout(token, patient_id, errors, values, "id", 422)
+    flash("Sent to the clinic. Staff check it; you can submit meanwhile.", "ok")
     return redirect(checkout_link(token, patient_id) + "#step-id")
 
 

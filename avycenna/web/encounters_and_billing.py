@@ -5,7 +5,9 @@ from avycenna.billing import service as billing
 from avycenna.billing.plans import all_plans, find_plan
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import NewMessageSchema
+from avycenna.encounters.submission import pending_reasons
 from avycenna.web import bp
+from avycenna.web.checkout import REASONS
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 
@@ -21,8 +23,10 @@ def render_account_encounter(encounter_id, errors=None, status=200, body=""):
     encounter = encounters.owned_encounter(page_user(), encounter_id)  # the owner's page: 404 otherwise
     encounters.audit("encounter.read", encounter)
     messages = encounters.list_messages(encounter, 200)["data"]
+    waiting = encounter.status == "awaiting_checkout" and encounter.checked_out_at is not None
     return render_template("web/encounter.html", encounter=encounter, queries=encounters.queries(encounter),
-                           messages=messages, errors=errors or {}, body=body), status
+                           messages=messages, errors=errors or {}, body=body, reasons=REASONS,
+                           pending=pending_reasons(encounter)[0] if waiting else []), status
 
 
 @bp.get("/account/encounters/<encounter_id>")

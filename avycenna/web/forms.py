@@ -4,9 +4,34 @@ A page never re-states a rule: it loads the form through the marshmallow schema 
 API endpoint uses, then calls the same service function. Errors come back as
 `{field: message}` for the template (`""` holds a message for the whole form).
 """
+import re
+
 from marshmallow import ValidationError, fields
 
 from avycenna.errors import ApiError
+
+REQUIRED = "This field is required."
+# marshmallow's wording → plain words for the pages (the API keeps marshmallow's).
+PLAIN = [
+    (re.compile(r"Missing data for required field\.|Field may not be null\."), lambda m: REQUIRED),
+    (re.compile(r"Length must be between [01] and (\d+)\.|Longer than maximum length (\d+)\."),
+     lambda m: f"At most {m.group(1) or m.group(2)} characters."),
+    (re.compile(r"Length must be between (\d+) and (\d+)\."), lambda m: f"Between {m.group(1)} and {m.group(2)} characters."),
+    (re.compile(r"Shorter than minimum length (\d+)\."), lambda m: f"At least {m.group(1)} characters."),
+    (re.compile(r"Not a valid email address\."), lambda m: "Enter an e-mail address like name@example.com."),
+    (re.compile(r"Not a valid date\."), lambda m: "Enter a date (year-month-day)."),
+    (re.compile(r"Must be one of: .*"), lambda m: "Choose one of the options."),
+    (re.compile(r"Not a valid (string|integer|number|boolean)\."), lambda m: "This value is not valid."),
+]
+
+
+def plain(message):
+    """A schema's message in plain words (unknown messages — the API's own rules — pass as they are)."""
+    for pattern, words in PLAIN:
+        match = pattern.fullmatch(message)
+        if match:
+            return words(match)
+    return message
 
 
 def _first(messages):
@@ -14,7 +39,7 @@ def _first(messages):
         messages = messages[0]
     if isinstance(messages, dict):
         return _first(next(iter(messages.values()), ""))
-    return str(messages)
+    return plain(str(messages))
 
 
 def _value(form, name, field):
@@ -28,17 +53,25 @@ def _value(form, name, field):
     return value if "password" in name else value.strip()
 
 
-def parse(schema, form):
-    """(data, errors): the form's filled-in fields loaded by `schema`."""
+def parse(schema, form, required_by=None):
+    """(data, errors): the form's filled-in fields loaded by `schema`.
+
+    An edit form loads by a partial schema, where an empty field means "unchanged"; with
+    `required_by` (the create schema) a field it requires that the form sent emptied is an error.
+    """
     values = {name: _value(form, name, field) for name, field in schema.fields.items()
               if not field.dump_only}
     raw = {name: value for name, value in values.items() if value is not None}
+    emptied = {name: REQUIRED for name, value in values.items()
+               if value is None and name in form and required_by is not None
+               and name in required_by.fields and required_by.fields[name].required}
     try:
-        return schema.load(raw), {}
+        data = schema.load(raw)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
-        return None, {("" if name == "_schema" else name): _first(msgs)
-                      for name, msgs in messages.items()}
+        return None, {**emptied, **{("" if name == "_schema" else name): _first(msgs)
+                                    for name, msgs in messages.items()}}
+    return (None, emptied) if emptied else (data, {})
 
 
 def service_errors(error: ApiError):
@@ -66,9 +99,9 @@ def attempt(action, *args, **kwargs):
         return None, service_errors(error)
 
 
-def submit(schema, form, action):
+def submit(schema, form, action, required_by=None):
     """(result, errors): load `form` by `schema`, then call `action(data)` (errors as for `attempt`)."""
-    data, errors = parse(schema, form)
+    data, errors = parse(schema, form, required_by)
     if errors:
         return None, errors
     return attempt(action, data)

@@ -19,6 +19,7 @@ from avycenna.web.sessions import page_user, signin_required
 
 RANGES = {"24h": (timedelta(hours=24), "hour"), "7d": (timedelta(days=7), "day"),
           "30d": (timedelta(days=30), "day"), "90d": (timedelta(days=90), "day")}
+RANGE_LABELS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
 
 
 def patient_access(user, patient):
@@ -46,7 +47,9 @@ def account_grants():
 @signin_required()
 def answer_grant(grant_id, action):
     user = page_user()
-    if action == "accept":
+    if action == "accept" and not request.form.get("patient_id"):
+        errors = {"patient_id": "Choose a patient to give access to."}
+    elif action == "accept":
         _, errors = attempt(grants.accept_grant, grant_id, user, request.form.get("patient_id"))
     else:
         _, errors = attempt(getattr(grants, f"{action}_grant"), grant_id, user)
@@ -60,8 +63,10 @@ def answer_grant(grant_id, action):
 @signin_required()
 def access_log(patient_id):
     patient = require_patient_access(patient_id, "profile", owner_only=True)
-    page = audit_log.access_log(patient, 100, request.args.get("cursor"))
-    return render_template("web/access_log.html", patient=patient, page=page)
+    mine = request.args.get("mine") == "1"
+    page = audit_log.access_log(patient, 100, request.args.get("cursor"),
+                                hide_reads_by=None if mine else page_user().id)
+    return render_template("web/access_log.html", patient=patient, page=page, mine=mine)
 
 
 # The clinician -----------------------------------------------------------------------------
@@ -107,4 +112,4 @@ def console_patient(patient_id):
                                       wearables.iso_to_ms(end))
         drawn.append((spec, charts.render(spec, data, start, end, bucket)))
     return render_template("web/console_patient.html", patient=patient, charts=drawn, range=key,
-                           ranges=list(RANGES), start=start, end=end)
+                           ranges=list(RANGE_LABELS.items()), start=start, end=end)

@@ -65,7 +65,8 @@ def patient(patient_id):
 @signin_required()
 def update_patient(patient_id):
     _, errors = submit(PatchPatientSchema(), request.form,
-                       lambda data: patients.update_patient(page_user(), patient_id, data))
+                       lambda data: patients.update_patient(page_user(), patient_id, data),
+                       required_by=NewPatientSchema())
     if errors:
         values = {k: request.form.get(k, "") for k in PATIENT_FIELDS}
         return render_patient(read_patient(patient_id), errors, 422, values, section="details")

@@ -30,6 +30,12 @@ def home():
     return redirect(url_for("web.account"))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own; the icon is the SVG the pages link to."""
+    return redirect(url_for("web.static", filename="favicon.svg"), 301)
+
+
 def render_signin(errors=None, status=200, template="web/signin.html", **values):
     return render_template(template, errors=errors or {}, values=values,
                            next=request.values.get("next", "")), status
