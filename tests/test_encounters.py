@@ -323,3 +323,32 @@ def test_answer_mails_the_account_holder_a_link_without_the_clinical_text(client
     text = mail.get_content()
     assert f"/account/encounters/{submitted['encounter_id']}" in text
     assert answer not in text and answer not in mail["Subject"]
+
+
+def test_clinician_lists_the_encounters_they_took(client, people, submitted):
+    url = "/api/v1/encounters/assigned"
+    assert client.get(url, headers=people["clinician"]).get_json()["data"] == []
+    take(client, people, submitted)
+    client.post(f"/api/v1/encounters/{submitted['encounter_id']}/close", json={"summary": "ok"},
+                headers=people["clinician"])
+    mine = client.get(url, headers=people["clinician"]).get_json()
+    assert [e["id"] for e in mine["data"]] == [submitted["encounter_id"]] and mine["data"][0]["status"] == "closed"
+    assert client.get(url + "?status=in_review", headers=people["clinician"]).get_json()["data"] == []
+    assert client.get(url, headers=people["other_clinician"]).get_json()["data"] == []
+    assert client.get(url, headers=people["member"]).status_code == 403
+
+
+def test_agent_sees_what_the_encounter_waits_on(client, people):
+    from tests.agent_helpers import add_patient
+
+    enc = ask(client).get_json()
+    agent = bearer(enc["encounter_token"])
+    seen = client.get(f"/api/v1/agent/encounters/{enc['encounter_id']}", headers=agent).get_json()
+    assert seen["pending_reasons"] == ["patient_required", "subscription_required"] and seen["checked_out"] is False
+    pid = add_patient(client, people["member"])
+    client.post("/api/v1/checkout", json={"encounter_token": enc["encounter_token"], "patient_id": pid},
+                headers=people["member"])
+    seen = client.get(f"/api/v1/agent/encounters/{enc['encounter_id']}", headers=agent).get_json()
+    assert seen["checked_out"] is True
+    assert seen["pending_reasons"] == ["telehealth_consent_required", "patient_not_id_verified",
+                                       "subscription_required"]

@@ -34,7 +34,12 @@ class AgentEncounterSchema(EncounterSchema):
     """What the agent sees: status and timing, never the patient or the clinician."""
 
     checkout_url = fields.String(allow_none=True)
+    pending_reasons = fields.List(fields.String(), metadata={
+        "description": "While awaiting checkout: what still blocks submission, in the guide's order."})
+    checked_out = fields.Boolean(metadata={
+        "description": "The person finished checkout; only clinic staff (ID check, payment) remain."})
 
     class Meta:
-        fields = ("id", "status", "checkout_url", "summary", "encounter_token_expires_at", "created_at",
-                  "updated_at", "submitted_at", "answered_at", "closed_at")
+        fields = ("id", "status", "checkout_url", "pending_reasons", "checked_out", "summary",
+                  "encounter_token_expires_at", "created_at", "updated_at", "submitted_at", "answered_at",
+                  "closed_at")

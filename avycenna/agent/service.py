@@ -11,7 +11,7 @@ from avycenna.clock import isoformat, utcnow
 from avycenna.db import write_transaction
 from avycenna.encounters import service as encounters
 from avycenna.encounters.models import Encounter
-from avycenna.encounters.submission import try_submit
+from avycenna.encounters.submission import pending_reasons, try_submit
 from avycenna.encounters.tokens import encounter_token_for, new_session_token
 from avycenna.errors import fail, not_found
 from avycenna.http import public_url
@@ -142,5 +142,8 @@ def read_for_agent(encounter_id):
     encounters.audit("encounter.read", encounter)
     token = g.actor.encounter_token if g.actor.kind == "encounter" else None
     encounter.checkout_url = _checkout_url_while_open(encounter.status, token)
+    waiting = encounter.status == "awaiting_checkout"
+    encounter.pending_reasons = pending_reasons(encounter)[0] if waiting else []
+    encounter.checked_out = encounter.checked_out_at is not None
     return encounter
 

@@ -57,8 +57,11 @@ class EncounterDetailSchema(EncounterSchema):
 EncounterPage = page_schema(EncounterSchema, "EncounterPage")
 
 
-class EncounterListArgs(PageArgs):
+class StatusListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class EncounterListArgs(StatusListArgs):
     patient_id = fields.UUID()
 
 

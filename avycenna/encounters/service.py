@@ -127,6 +127,17 @@ def queue(limit, cursor):
     return page
 
 
+def assigned(clinician, limit, cursor, status=None):
+    """Encounters this clinician took (any status since), most recently taken first."""
+    query = Encounter.select().where(Encounter.clinician == clinician.id)
+    if status:
+        query = query.where(Encounter.status == status)
+    page = paginate(query, (Encounter.taken_at, Encounter.id), limit, cursor, descending=True)
+    for encounter in page["data"]:
+        audit("encounter.list", encounter)
+    return page
+
+
 def taken_by(clinician, statuses=("in_review", "answered")):
     """Encounters this clinician took that are still open, oldest taken first."""
     query = (Encounter.select().where((Encounter.clinician == clinician.id) & Encounter.status.in_(statuses))

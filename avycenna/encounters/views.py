@@ -9,7 +9,7 @@ from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service
 from avycenna.encounters.schemas import (AnswerSchema, CloseSchema, EncounterDetailSchema, EncounterListArgs,
                                          EncounterPage, MessageListArgs, MessagePage, MessageSchema,
-                                         NewMessageSchema, QueryTextSchema)
+                                         NewMessageSchema, QueryTextSchema, StatusListArgs)
 from avycenna.patients.schemas import PatientSchema
 from avycenna.schemas import PageArgs
 
@@ -36,6 +36,16 @@ class Queue(MethodView):
     def get(self, args):
         """Clinicians: submitted encounters waiting to be taken, oldest first."""
         return service.queue(args["limit"], args["cursor"])
+
+
+@blp.route("/assigned")
+class Assigned(MethodView):
+    @auth_required(*STAFF_ROLES)
+    @blp.arguments(StatusListArgs, location="query")
+    @blp.response(200, EncounterPage)
+    def get(self, args):
+        """Clinicians: the encounters you took, most recently taken first (filter by `status`)."""
+        return service.assigned(current_user(), args["limit"], args["cursor"], args.get("status"))
 
 
 @blp.route("/<string:encounter_id>")
