@@ -9,8 +9,15 @@ SLEEP_STAGES = ("awake", "light", "deep", "rem", "in_bed")
 STAGE_CODE = {stage: float(code) for code, stage in enumerate(SLEEP_STAGES)}
 
 
+PRECISION = 4  # decimals kept after a unit conversion (154 lb → 69.8532 kg, not …98000001)
+
+
 def _scale(factor):
-    return lambda v: v * factor
+    return lambda v: round(v * factor, PRECISION)
+
+
+def _rounded(convert):
+    return lambda v: round(convert(v), PRECISION)
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ TYPES = {t.name: t for t in (
     SampleType("respiratory_rate", "count/min", 2, 80, "Breaths per minute",
                {"breaths/min": identity, "/min": identity}),
     SampleType("body_temperature", "degC", 25, 45, "Body temperature",
-               {"degF": lambda v: (v - 32.0) * 5.0 / 9.0, "K": lambda v: v - 273.15}),
+               {"degF": _rounded(lambda v: (v - 32.0) * 5.0 / 9.0), "K": _rounded(lambda v: v - 273.15)}),
     SampleType("body_weight", "kg", 0.2, 700, "Body weight",
                {"lb": _scale(0.45359237), "g": _scale(0.001), "st": _scale(6.35029318)}),
     SampleType("blood_pressure", "mmHg", 20, 300, "Blood pressure: value {systolic, diastolic}",
