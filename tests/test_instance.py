@@ -1,6 +1,5 @@
 """`python app.py` on a fresh machine: creates instance/, the database and a 0600 key."""
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -8,13 +7,9 @@ import time
 
 import requests
 
+from tests.conftest import free_port  # noqa: F401 (re-exported for the durability test and bench)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(instance, port, extra_env=None):
