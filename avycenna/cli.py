@@ -4,7 +4,7 @@ from flask.cli import AppGroup
 
 from avycenna import migrate
 
-db_cli = AppGroup("db", help="Database schema: upgrade, status, make, schema.")
+db_cli = AppGroup("db", help="Database schema: upgrade, status, make, schema; copy to another database.")
 
 
 @db_cli.command("upgrade")
@@ -82,6 +82,11 @@ def worker_command(workers):
 
 
 def init_app(app):
+    from avycenna.backups.cli import backup_command, copy_command, restore_command
+
+    db_cli.add_command(copy_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from avycenna.wearables.cli import import_apple_health_command
 
     app.cli.add_command(db_cli)

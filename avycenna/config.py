@@ -121,3 +121,8 @@ DEFAULTS.update({
     # Run the workers inside `python app.py`? None: yes when there is no QUEUE_URL.
     "QUEUE_EMBEDDED": None,
 })
+DEFAULTS.update({
+    # SQLite durability: "full" syncs every commit (an acknowledged write survives a power
+    # cut); "normal" is faster but may lose the last commits on power loss (never on a crash).
+    "SQLITE_SYNCHRONOUS": "full",
+})
