@@ -135,9 +135,14 @@ def transaction(function):
 
 
 def locked(query):
-    """`query` as SELECT … FOR UPDATE on PostgreSQL: the rows it reads stay as read until
-    the transaction ends. On SQLite the write transaction's lock already serializes."""
-    return query if is_sqlite() else query.for_update()
+    """`query` reading its rows under a row lock on PostgreSQL: they stay as read until the
+    transaction ends. On SQLite the write transaction's lock already serializes.
+
+    FOR NO KEY UPDATE is the lock PostgreSQL's own UPDATE takes: racing writers of the row
+    wait for each other, while inserts of rows that reference it (a foreign key's KEY SHARE
+    lock) go on.
+    """
+    return query if is_sqlite() else query.for_update("FOR NO KEY UPDATE")
 
 
 def ping():

@@ -7,7 +7,6 @@ from avycenna.billing.service import encounter_invoice
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.encounters import lifecycle
-from avycenna.encounters.models import Encounter
 from avycenna.encounters.service import audit, find_by_encounter_token
 from avycenna.encounters.submission import PAYMENT_REASONS, pending_reasons, try_submit
 from avycenna.errors import fail, not_found
@@ -35,8 +34,9 @@ def checkout(user, encounter_token, patient_id):
         encounter = encounter_for_checkout(encounter_token, user)
         lifecycle.require(encounter, ("awaiting_checkout",), "check out")
         patient = get_patient(user, patient_id, include_archived=False)
-        encounter.account, encounter.patient, encounter.checked_out_at = user.id, patient, utcnow()
-        encounter.save(only=[Encounter.account, Encounter.patient, Encounter.checked_out_at])
+        if not lifecycle.claim(encounter, user.id, account=user.id, patient=patient, checked_out_at=utcnow()):
+            encounter_for_checkout(encounter_token, user)  # 404 when another account took it
+            fail(409, "This encounter was changed by another request; try again.")
         reasons = try_submit(encounter)
         invoice = encounter_invoice(encounter) if set(reasons) & set(PAYMENT_REASONS) else None
         audit("encounter.checkout", encounter, pending=reasons)
