@@ -327,3 +327,76 @@ def test_overlapping_ingest_batches_in_any_order_never_deadlock(app, server, mak
                 sum(h.count for h in WearableHourly.select().where(WearableHourly.patient == patient.id)))
     assert read(app, stored) == (RUNS * 180, RUNS * 180)
     assert not [r for r in caplog.records if "lost a race" in r.getMessage()]  # not even a retried deadlock
+
+
+# The retry itself (PostgreSQL) ---------------------------------------------------------------
+
+def raise_sqlstate(code):
+    """A real error with this SQLSTATE, raised by PostgreSQL and passed up by the driver."""
+    database.execute_sql(f"DO $$ BEGIN RAISE EXCEPTION 'race lost' USING ERRCODE = '{code}'; END $$")
+
+
+@pytest.mark.parametrize("code", ["40001", "40P01"])
+def test_a_lost_race_reruns_the_whole_unit_of_work(app, code, caplog):
+    from avycenna.audit.models import AuditEvent
+    from avycenna.audit.service import record
+    from avycenna.db import is_sqlite, transaction
+
+    caplog.set_level(logging.INFO, logger="avycenna")
+    runs = []
+
+    @transaction
+    def unit():
+        runs.append(1)
+        record("race.test")  # written by every run; only the last run's survives
+        if len(runs) < 3:
+            raise_sqlstate(code)
+        return len(runs)
+
+    with app.app_context(), database.obj.connection_context():
+        if is_sqlite():
+            pytest.skip("SQLite serializes writers; there is no lost race to re-run")
+        assert unit() == 3
+        assert AuditEvent.select().where(AuditEvent.action == "race.test").count() == 1
+    assert len([r for r in caplog.records if "lost a race" in r.getMessage()]) == 2
+
+
+def test_a_race_lost_every_time_gives_up_after_a_few_runs(app):
+    """The error then reaches errors.py, which answers 503 with Retry-After."""
+    from peewee import OperationalError
+
+    from avycenna.db import RETRIES, is_sqlite, transaction
+
+    runs = []
+
+    @transaction
+    def always_loses():
+        runs.append(1)
+        raise_sqlstate("40P01")
+
+    with app.app_context(), database.obj.connection_context():
+        if is_sqlite():
+            pytest.skip("SQLite serializes writers; there is no lost race to re-run")
+        with pytest.raises(OperationalError):
+            always_loses()
+    assert len(runs) == RETRIES
+
+
+def test_other_database_errors_are_not_retried(app):
+    from peewee import IntegrityError
+
+    from avycenna.db import is_sqlite, transaction
+
+    runs = []
+
+    @transaction
+    def conflict():
+        runs.append(1)
+        if not is_sqlite():
+            raise_sqlstate("23505")
+        raise IntegrityError("unique")
+
+    with app.app_context(), database.obj.connection_context():
+        with pytest.raises(IntegrityError):
+            conflict()
+    assert len(runs) == 1
