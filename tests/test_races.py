@@ -304,6 +304,72 @@ def test_two_clinicians_take_one_encounter_one_wins(app, server, people, make_us
         assert read(app, lambda: Encounter.get_by_id(encounter_id).clinician_id) == winner["clinician_id"]
 
 
+def test_answer_against_close_ends_as_the_responses_said(app, server, people, make_user):
+    from avycenna.encounters.models import Encounter, Message
+
+    account = make_user()
+    for _ in range(RUNS):
+        encounter_id = submitted_encounter(app, account.id)
+        base = f"/api/v1/encounters/{encounter_id}"
+        assert requests.post(server.url + base + "/take", headers=people["dr"]).status_code == 200
+        answer, close = together(server, post(base + "/answer", people["dr"], {"body": "Rest and fluids."}),
+                                 post(base + "/close", people["dr"], {"summary": "Done."}))
+        assert answer.status_code in (200, 409) and close.status_code in (200, 409)
+        assert 200 in (answer.status_code, close.status_code)
+        status = read(app, lambda: Encounter.get_by_id(encounter_id).status)
+        assert status == ("closed" if close.status_code == 200 else "answered")
+        answers = read(app, lambda: Message.select().where((Message.encounter == encounter_id)
+                                                           & Message.is_answer).count())
+        assert answers == (1 if answer.status_code == 200 else 0)
+
+
+def test_two_accounts_checking_out_one_link_one_gets_it(app, client, server, make_user, key_for):
+    from avycenna.encounters.models import Encounter
+
+    users = [make_user(), make_user()]
+    headers = [key_for(user) for user in users]
+    patients = [str(make_patient(app, user).id) for user in users]
+    for _ in range(RUNS):
+        body = client.post("/api/v1/agent/query", json={"query": QUERY}).get_json()
+        token = body["encounter_token"]
+        responses = together(server, *(post("/api/v1/checkout", h, {"encounter_token": token, "patient_id": p})
+                                       for h, p in zip(headers, patients)))
+        assert sorted(codes(responses)) in ([200, 404], [200, 409])
+        winner = codes(responses).index(200)
+        stored = read(app, lambda: Encounter.get_by_id(body["encounter_id"]))
+        assert (stored.account_id, str(stored.patient_id)) == (users[winner].id, patients[winner])
+
+
+def test_one_refresh_token_used_twice_at_once_is_a_reuse(app, server, make_user):
+    """As one after the other: the second use of a used token revokes its family."""
+    from avycenna.auth.models import RefreshToken
+    from avycenna.auth.refresh import issue_refresh_token
+
+    user = make_user()
+    for _ in range(RUNS):
+        with app.app_context(), database.obj.connection_context():
+            token = issue_refresh_token(user)
+        responses = together(server, *(post("/api/v1/auth/refresh", {}, {"refresh_token": token}),) * 2)
+        assert sorted(codes(responses)) == [200, 401]
+        successor = next(r for r in responses if r.status_code == 200).json()["refresh_token"]
+        family = read(app, lambda: RefreshToken.select().where(RefreshToken.user == user.id)
+                      .order_by(RefreshToken.created_at.desc()).first().family)
+        assert read(app, lambda: RefreshToken.select().where(RefreshToken.family == family).count()) == 2
+        assert requests.post(server.url + "/api/v1/auth/refresh",
+                             json={"refresh_token": successor}).status_code == 401
+
+
+def test_two_self_patients_at_once_make_one(app, server, make_user, key_for):
+    from avycenna.patients.models import Patient
+
+    for _ in range(RUNS):
+        user = make_user()
+        body = {"name": "Me", "date_of_birth": "1980-01-02", "relationship": "self"}
+        responses = together(server, *(post("/api/v1/patients", key_for(user), body),) * 2)
+        assert sorted(codes(responses)) == [201, 409]
+        assert read(app, lambda: Patient.select().where(Patient.account == user.id).count()) == 1
+
+
 # Wearables -----------------------------------------------------------------------------------
 
 def test_overlapping_ingest_batches_in_any_order_never_deadlock(app, server, make_user, token_for, caplog):
