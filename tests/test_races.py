@@ -1,7 +1,7 @@
 """Races: competing requests fired together at a live server, on SQLite and on PostgreSQL.
 
 Each test sets a row up, lets several threads release their requests at one barrier
-against the app served by waitress, and checks that what the responses said is what
+against the app served over HTTP (a thread per request), and checks that what the responses said is what
 the database holds afterwards: a 200 revoke means revoked, one "mark paid" wins, a code
 sees at most 5 wrong tries. SQLite passes by its single writer; PostgreSQL runs the
 requests at once, so there it is the conditional updates and row locks that pass.
@@ -18,7 +18,6 @@ import requests
 from avycenna.db import database
 from tests.agent_helpers import QUERY, ready_patient, subscribe
 from tests.factories import audit_events, make_patient
-from tests.web_fixtures import LiveServer
 
 RUNS = 6  # races per test: enough to lose one on PostgreSQL without the fixes, cheap on 2 cores
 
@@ -33,12 +32,29 @@ def app_config(app_config):
     return app_config
 
 
+class Server:
+    """The app served on a free loopback port, one thread per request, so every racer runs at once."""
+
+    def __init__(self, app):
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args):
+                pass  # no access log per racing request
+
+        self.httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+
 @pytest.fixture
 def server(app):
-    """The app served by waitress with enough threads for every racer at once."""
-    live = LiveServer(app, threads=10).start()
+    live = Server(app)
+    live.thread.start()
     yield live
-    live.stop()
+    live.httpd.shutdown()
+    live.httpd.server_close()
+    live.thread.join(10)
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ SCREENSHOTS = (os.path.join(ROOT, "docs", "screenshots") if os.environ.get("AVYC
 class LiveServer:
     """`app` served by waitress on a free loopback port in a background thread."""
 
-    def __init__(self, app, threads=4):
+    def __init__(self, app):
         from waitress.server import create_server
 
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="avycenna-test")
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="avycenna-test")
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -8,7 +8,7 @@ from flask import g
 from avycenna.agent import idempotency
 from avycenna.auth.actor import AUTH_HEADER
 from avycenna.clock import isoformat, utcnow
-from avycenna.db import write_transaction
+from avycenna.db import transaction
 from avycenna.encounters import lifecycle
 from avycenna.encounters import service as encounters
 from avycenna.encounters.submission import pending_reasons, try_submit
@@ -97,6 +97,7 @@ def _replay(first, key, body):
     return _with_tokens(data, session_token)
 
 
+@transaction
 def handle_query(user, body):
     """`query()` with Idempotency-Key replay: a retry returns the first response.
 
@@ -104,16 +105,15 @@ def handle_query(user, body):
     """
     key = idempotency.header_key()
     salt = secrets.token_hex(16)
-    with write_transaction():
-        first = idempotency.find(key) if key else None
-        if first is not None:
-            return _replay(first, key, body)
-        result = query(user, body["query"], body.get("patient_id"), body.get("session_token"),
-                       seed=salt + key if key else None)
-        if key:
-            stored = {name: value for name, value in result.items() if name not in TOKEN_FIELDS}
-            stored["encounter_token_expires_at"] = isoformat(result["encounter_token_expires_at"])
-            idempotency.save(key, salt, 200, stored)
+    first = idempotency.find(key) if key else None
+    if first is not None:
+        return _replay(first, key, body)
+    result = query(user, body["query"], body.get("patient_id"), body.get("session_token"),
+                   seed=salt + key if key else None)
+    if key:
+        stored = {name: value for name, value in result.items() if name not in TOKEN_FIELDS}
+        stored["encounter_token_expires_at"] = isoformat(result["encounter_token_expires_at"])
+        idempotency.save(key, salt, 200, stored)
     return result
 
 
