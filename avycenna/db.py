@@ -6,7 +6,7 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout; writes go throu
 
 PostgreSQL runs several writers at once (READ COMMITTED): a state change there is a
 conditional UPDATE with its rowcount checked, or reads its row through `locked()`
-(`SELECT … FOR UPDATE`). A unit of work decorated with `@transaction` is re-run whole
+(`SELECT … FOR NO KEY UPDATE`). A unit of work decorated with `@transaction` is re-run whole
 when PostgreSQL picks it as the loser of a deadlock or serialization conflict, a few
 times with a short jittered pause, before the request answers 503.
 """
