@@ -386,6 +386,18 @@ def test_two_self_patients_at_once_make_one(app, server, make_user, key_for):
         assert read(app, lambda: Patient.select().where(Patient.account == user.id).count()) == 1
 
 
+def test_one_idempotency_key_sent_twice_at_once_does_the_work_once(app, server, make_user, key_for):
+    from avycenna.encounters.models import Encounter
+
+    user = make_user()
+    for run in range(RUNS):
+        headers = {**key_for(user), "Idempotency-Key": f"retry-{run}"}
+        responses = together(server, *(post("/api/v1/agent/query", headers, {"query": QUERY}),) * 2)
+        assert codes(responses) == [200, 200]
+        assert responses[0].json()["encounter_id"] == responses[1].json()["encounter_id"]
+    assert read(app, lambda: Encounter.select().where(Encounter.account == user.id).count()) == RUNS
+
+
 # Wearables -----------------------------------------------------------------------------------
 
 def test_overlapping_ingest_batches_in_any_order_never_deadlock(app, server, make_user, token_for, caplog):

@@ -97,6 +97,7 @@ def _replay(first, key, body):
     return _with_tokens(data, session_token)
 
 
+@idempotency.replay_twin
 @transaction
 def handle_query(user, body):
     """`query()` with Idempotency-Key replay: a retry returns the first response.
