@@ -3,11 +3,19 @@
 SQLite runs in WAL mode with foreign keys on and a busy timeout; writes go through
 `write_transaction()`, which on SQLite takes the write lock up front
 (`BEGIN IMMEDIATE`) so concurrent writers wait instead of failing.
-"""
-import os
-from urllib.parse import urlparse
 
+PostgreSQL runs several writers at once (READ COMMITTED): a state change there is a
+conditional UPDATE with its rowcount checked, or reads its row through `locked()`
+(`SELECT … FOR NO KEY UPDATE`). A unit of work decorated with `@transaction` is re-run whole
+when PostgreSQL picks it as the loser of a deadlock or serialization conflict, a few
+times with a short jittered pause, before the request answers 503.
+"""
+import functools
 import logging
+import os
+import random
+import time
+from urllib.parse import urlparse
 
 from peewee import DatabaseProxy, InterfaceError, Model, OperationalError, SqliteDatabase
 from playhouse.db_url import parse
@@ -94,6 +102,60 @@ def write_transaction():
     if is_sqlite():
         return database.atomic("IMMEDIATE")
     return database.atomic()
+
+
+# SQLSTATEs after which PostgreSQL has rolled the transaction back and a re-run may succeed.
+RETRYABLE = {"40001": "serialization failure", "40P01": "deadlock"}
+RETRIES = 4  # runs in all, before the error reaches the client as a 503
+BACKOFF = 0.02  # seconds; doubled each retry, with full jitter
+
+
+def sqlstate(error):
+    """The SQLSTATE behind a (Peewee-wrapped) driver error, or None."""
+    for candidate in (error, *error.args[:1], error.__cause__, error.__context__):
+        code = getattr(candidate, "pgcode", None)
+        if code:
+            return code
+    return None
+
+
+def transaction(function):
+    """Decorator: run `function` as one write transaction, re-run whole when it loses a race.
+
+    On PostgreSQL a deadlock or serialization failure rolls the transaction back; the
+    unit of work then runs again from its first read, up to RETRIES times with a short
+    jittered backoff, and the last failure becomes the usual 503. Called inside another
+    transaction it is a savepoint and leaves retrying to the outermost unit. SQLite's
+    BEGIN IMMEDIATE serializes writers, so there it runs once.
+    """
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if database.in_transaction() or is_sqlite():
+            with write_transaction():
+                return function(*args, **kwargs)
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with write_transaction():
+                    return function(*args, **kwargs)
+            except OperationalError as error:
+                reason = RETRYABLE.get(sqlstate(error))
+                if reason is None or attempt == RETRIES:
+                    raise
+                log.info("write transaction %s lost a race (%s); retry %d",
+                         function.__qualname__, reason, attempt)
+                time.sleep(random.uniform(0, BACKOFF * 2 ** (attempt - 1)))
+    return run
+
+
+def locked(query):
+    """`query` reading its rows under a row lock on PostgreSQL: they stay as read until the
+    transaction ends. On SQLite the write transaction's lock already serializes.
+
+    FOR NO KEY UPDATE is the lock PostgreSQL's own UPDATE takes: racing writers of the row
+    wait for each other, while inserts of rows that reference it (a foreign key's KEY SHARE
+    lock) go on.
+    """
+    return query if is_sqlite() else query.for_update("FOR NO KEY UPDATE")
 
 
 def ping():

@@ -14,7 +14,7 @@ from avycenna.auth.refresh import revoke_all
 from avycenna.auth.schemas import UserSchema
 from avycenna.auth.users import create_user
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, transaction
 from avycenna.errors import not_found, validation_error
 from avycenna.pagination import paginate
 from avycenna.schemas import PageArgs, Timestamp, page_schema
@@ -60,23 +60,30 @@ def create_account(email, role, name="", password=None):
     return user
 
 
+@transaction
 def change_user(admin, user_id, name=None, role=None, is_active=None):
-    """Apply an admin's change; an admin cannot disable or demote themself."""
-    with write_transaction():
-        user = User.get_or_none(User.id == user_id) or not_found("User not found.")
-        if user.id == admin.id and (is_active is False or role not in (None, "admin")):
-            validation_error(["body", "is_active" if is_active is False else "role"],
-                             "You cannot disable or demote your own account.")
-        was_active = user.is_active
-        if name is not None:
-            user.name = name
-        if role is not None:
-            user.role = role
-        if is_active is not None and is_active != was_active:
-            user.is_active, user.disabled_at = is_active, (None if is_active else utcnow())
-            if not is_active:
-                revoke_all(user)
-        user.save()
+    """Apply an admin's change; an admin cannot disable or demote themself.
+
+    The account is read under a row lock and only the changed columns are written, so a
+    concurrent change (another admin, the user's own profile edit) is never overwritten.
+    """
+    user = locked(User.select().where(User.id == user_id)).first() or not_found("User not found.")
+    if user.id == admin.id and (is_active is False or role not in (None, "admin")):
+        validation_error(["body", "is_active" if is_active is False else "role"],
+                         "You cannot disable or demote your own account.")
+    was_active, changes = user.is_active, {}
+    if name is not None:
+        changes["name"] = name
+    if role is not None:
+        changes["role"] = role
+    if is_active is not None and is_active != was_active:
+        changes.update(is_active=is_active, disabled_at=None if is_active else utcnow())
+        if not is_active:
+            revoke_all(user)
+    if changes:
+        User.update(**changes).where(User.id == user.id).execute()
+        for field, value in changes.items():
+            setattr(user, field, value)
     if was_active != user.is_active:
         record("user.disable" if was_active else "user.enable", target_type="user", target_id=user.id)
     if role is not None:

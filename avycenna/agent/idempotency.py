@@ -5,12 +5,14 @@ endpoint, hold only a digest of the key and of the body, and expire after
 IDEMPOTENCY_TTL (24 h). The same key with another body is a 422. Stored responses
 never contain a token: the caller re-derives them from the key (tokens.py).
 """
+import functools
 import hashlib
 import json
 import re
 from datetime import timedelta
 
 from flask import current_app, g, request
+from peewee import IntegrityError
 
 from avycenna.agent.models import IdempotencyRecord
 from avycenna.auth.actor import ip_hash
@@ -80,6 +82,22 @@ def save(key, salt, status_code, response):
     IdempotencyRecord.create(key_hash=key_hash, body_hash=_body_hash(), salt=salt, status_code=status_code,
                              response=json.dumps(response), created_at=now,
                              expires_at=now + timedelta(seconds=current_app.config["IDEMPOTENCY_TTL"]))
+
+
+def replay_twin(unit):
+    """Decorator for a unit of work that replays its key's record, or does the work and saves
+    one. When a twin request with the same key commits first (PostgreSQL runs them at once),
+    this one's `save` hits the unique key and its transaction rolls back: run it again, and
+    it finds the twin's record and replays it, as it would one after the other."""
+    @functools.wraps(unit)
+    def run(*args, **kwargs):
+        try:
+            return unit(*args, **kwargs)
+        except IntegrityError:
+            if header_key() is None:
+                raise
+            return unit(*args, **kwargs)
+    return run
 
 
 def purge_expired():

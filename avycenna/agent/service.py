@@ -8,9 +8,9 @@ from flask import g
 from avycenna.agent import idempotency
 from avycenna.auth.actor import AUTH_HEADER
 from avycenna.clock import isoformat, utcnow
-from avycenna.db import write_transaction
+from avycenna.db import transaction
+from avycenna.encounters import lifecycle
 from avycenna.encounters import service as encounters
-from avycenna.encounters.models import Encounter
 from avycenna.encounters.submission import pending_reasons, try_submit
 from avycenna.encounters.tokens import encounter_token_for, new_session_token
 from avycenna.errors import fail, not_found
@@ -33,9 +33,9 @@ def _continue(user, session_token):
     encounter = encounters.find_by_session_token(session_token)
     if encounter is None or (user is not None and encounter.account_id not in (None, user.id)):
         not_found("Session not found.")
-    if user is not None and encounter.account_id is None:
-        encounter.account = user.id  # a signed-in caller claims the anonymous encounter
-        encounter.save(only=[Encounter.account])
+    if user is not None and encounter.account_id is None \
+            and not lifecycle.claim(encounter, user.id, account=user.id):
+        not_found("Session not found.")  # another account claimed it first
     return encounter
 
 
@@ -46,8 +46,8 @@ def _bind_patient(user, encounter, patient_id):
     patient = owned_patient(user, patient_id)
     if patient is None:
         return True
-    encounter.patient = patient
-    encounter.save(only=[Encounter.patient])
+    if not lifecycle.claim(encounter, user.id, patient=patient):
+        fail(409, "This encounter was changed by another request; try again.")
     return False
 
 
@@ -97,6 +97,8 @@ def _replay(first, key, body):
     return _with_tokens(data, session_token)
 
 
+@idempotency.replay_twin
+@transaction
 def handle_query(user, body):
     """`query()` with Idempotency-Key replay: a retry returns the first response.
 
@@ -104,16 +106,15 @@ def handle_query(user, body):
     """
     key = idempotency.header_key()
     salt = secrets.token_hex(16)
-    with write_transaction():
-        first = idempotency.find(key) if key else None
-        if first is not None:
-            return _replay(first, key, body)
-        result = query(user, body["query"], body.get("patient_id"), body.get("session_token"),
-                       seed=salt + key if key else None)
-        if key:
-            stored = {name: value for name, value in result.items() if name not in TOKEN_FIELDS}
-            stored["encounter_token_expires_at"] = isoformat(result["encounter_token_expires_at"])
-            idempotency.save(key, salt, 200, stored)
+    first = idempotency.find(key) if key else None
+    if first is not None:
+        return _replay(first, key, body)
+    result = query(user, body["query"], body.get("patient_id"), body.get("session_token"),
+                   seed=salt + key if key else None)
+    if key:
+        stored = {name: value for name, value in result.items() if name not in TOKEN_FIELDS}
+        stored["encounter_token_expires_at"] = isoformat(result["encounter_token_expires_at"])
+        idempotency.save(key, salt, 200, stored)
     return result
 
 

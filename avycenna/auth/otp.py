@@ -16,7 +16,7 @@ from avycenna.audit.service import record
 from avycenna.auth.models import OtpCode
 from avycenna.auth.users import create_user, find_user_by_email, normalize_email
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, transaction, write_transaction
 from avycenna.errors import fail
 from avycenna.mail import MailError, send_mail
 
@@ -66,15 +66,7 @@ def send_code(email):
 def verify_code(email, code):
     """The account for a correct, live code (created on first sign-in); 401 otherwise."""
     email = normalize_email(email)
-    ok = False
-    with write_transaction():
-        row = (OtpCode.select().where((OtpCode.email == email) & OtpCode.consumed_at.is_null())
-               .order_by(OtpCode.created_at.desc()).first())
-        if row is not None and row.expires_at > utcnow():
-            if hmac.compare_digest(row.code_hash, hash_code(email, code)):
-                ok = _use(row)
-            else:
-                _wrong_try(row)
+    ok = _check(email, code)
     user = find_user_by_email(email)
     if not ok or not may_sign_in(email):
         record("auth.otp_verify", outcome="failure", user_id=user.id if user else None)
@@ -84,6 +76,20 @@ def verify_code(email, code):
         record("user.signup", user_id=user.id, target_type="user", target_id=user.id)
     record("auth.otp_verify", user_id=user.id)
     return user
+
+
+@transaction
+def _check(email, code):
+    """Compare `code` with the live one, read under a row lock so that parallel guesses
+    count one by one: at most OTP_MAX_ATTEMPTS wrong tries ever reach a code."""
+    row = locked(OtpCode.select().where((OtpCode.email == email) & OtpCode.consumed_at.is_null())
+                 .order_by(OtpCode.created_at.desc())).first()
+    if row is None or row.expires_at <= utcnow():
+        return False
+    if hmac.compare_digest(row.code_hash, hash_code(email, code)):
+        return _use(row)
+    _wrong_try(row)
+    return False
 
 
 def _use(row):
@@ -96,7 +102,8 @@ def _wrong_try(row):
     """Count a wrong code; the last allowed wrong try burns it."""
     burned = row.attempts + 1 >= int(current_app.config["OTP_MAX_ATTEMPTS"])
     OtpCode.update(attempts=OtpCode.attempts + 1,
-                   consumed_at=utcnow() if burned else None).where(OtpCode.id == row.id).execute()
+                   consumed_at=utcnow() if burned else None).where(
+        (OtpCode.id == row.id) & OtpCode.consumed_at.is_null()).execute()
 
 
 def purge_expired():

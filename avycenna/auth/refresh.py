@@ -13,7 +13,7 @@ from flask import current_app
 from avycenna.audit.service import record
 from avycenna.auth.models import RefreshToken
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, write_transaction
 from avycenna.errors import fail
 from avycenna.ids import new_id
 
@@ -35,8 +35,9 @@ def issue_refresh_token(user, family=None):
     return token
 
 
-def find_token(token):
-    return RefreshToken.get_or_none(RefreshToken.token_hash == hash_token(token or ""))
+def find_token(token, lock=False):
+    query = RefreshToken.select().where(RefreshToken.token_hash == hash_token(token or ""))
+    return (locked(query) if lock else query).first()
 
 
 def revoke_family(family):
@@ -51,9 +52,13 @@ def revoke_all(user):
 
 
 def rotate(token):
-    """Exchange a live refresh token for (user, successor token); reuse revokes the family."""
+    """Exchange a live refresh token for (user, successor token); reuse revokes the family.
+
+    The token is read under a row lock: of two requests presenting it at once, the second
+    sees it used, as it would one after the other, and the family is revoked.
+    """
     with write_transaction():
-        row = find_token(token)
+        row = find_token(token, lock=True)
         reused = row is not None and row.used_at is not None and row.revoked_at is None
         if reused:
             revoke_family(row.family)

@@ -32,10 +32,14 @@ def update_profile(user, name=None, password=None, old_password=None):
     if password is not None and user.password_hash and not verify_password(
             user.password_hash, old_password or ""):
         validation_error(["body", "old_password"], "Old password is incorrect.")
-    with write_transaction():
-        if name is not None:
-            user.name = name
-        if password is not None:
-            user.password_hash = hash_password(password)
-        user.save()
+    changes = {}
+    if name is not None:
+        changes["name"] = name
+    if password is not None:
+        changes["password_hash"] = hash_password(password)
+    if changes:  # only these columns: never a stale copy of the whole account
+        with write_transaction():
+            User.update(**changes).where(User.id == user.id).execute()
+    for field, value in changes.items():
+        setattr(user, field, value)
     return user

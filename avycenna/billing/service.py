@@ -5,23 +5,18 @@ from avycenna.audit.service import record
 from avycenna.billing.models import Invoice, Subscription
 from avycenna.billing.plans import add_interval, find_plan
 from avycenna.clock import utcnow
-from avycenna.db import is_sqlite, write_transaction
+from avycenna.db import locked, transaction, write_transaction
 from avycenna.errors import fail, not_found, validation_error
 from avycenna.pagination import paginate
 
 LIVE = ("pending", "active", "past_due")  # a subscription that is not cancelled
 
 
-def _locked(query):
-    """SELECT … FOR UPDATE where the database has it (SQLite's write lock already serializes)."""
-    return query if is_sqlite() else query.for_update()
-
-
 def current_subscription(account_id, lock=False):
     """The account's subscription that is not cancelled, rolled forward lazily, or None."""
     query = Subscription.select().where((Subscription.account == account_id)
                                         & Subscription.status.in_(LIVE))
-    subscription = (_locked(query) if lock else query).first()
+    subscription = (locked(query) if lock else query).first()
     if subscription is not None and subscription.status == "active" \
             and utcnow() >= subscription.current_period_end:
         _start_renewal(subscription)
@@ -92,38 +87,42 @@ def encounter_invoice(encounter):
     return invoice
 
 
+@transaction
 def subscribe(user, plan_id):
     """A pending subscription and its first invoice; active once the invoice is paid."""
+    from avycenna.auth.models import User
+
     plan = find_plan(plan_id)
     if plan is None:
         validation_error(["body", "plan"], f"Unknown plan {plan_id!r}.", "value_error.plan")
-    with write_transaction():
-        if current_subscription(user.id, lock=True) is not None:
-            fail(409, "This account already has a subscription; cancel it first.")
-        subscription = Subscription.create(account=user.id, plan=plan["id"])
-        _invoice(user.id, "subscription", f"{plan['name']} plan", plan["price"], plan["currency"],
-                 subscription=subscription)
-        record("subscription.create", target_type="subscription", target_id=subscription.id,
-               plan=plan["id"])
+    locked(User.select(User.id).where(User.id == user.id)).first()  # one subscribe per account at a time
+    if current_subscription(user.id, lock=True) is not None:
+        fail(409, "This account already has a subscription; cancel it first.")
+    subscription = Subscription.create(account=user.id, plan=plan["id"])
+    _invoice(user.id, "subscription", f"{plan['name']} plan", plan["price"], plan["currency"],
+             subscription=subscription)
+    record("subscription.create", target_type="subscription", target_id=subscription.id,
+           plan=plan["id"])
     return subscription
 
 
-def own_subscription(user):
-    subscription = current_subscription(user.id)
+def own_subscription(user, lock=False):
+    subscription = current_subscription(user.id, lock=lock)
     if subscription is None:
         not_found("No subscription.")
     return subscription
 
 
+@transaction
 def cancel_subscription(user):
     """Cancel at once; open invoices of the subscription are voided."""
-    with write_transaction():
-        subscription = own_subscription(user)
-        subscription.status, subscription.cancelled_at = "cancelled", utcnow()
-        subscription.save()
-        Invoice.update(status="void").where((Invoice.subscription == subscription.id)
-                                            & (Invoice.status == "open")).execute()
-        record("subscription.cancel", target_type="subscription", target_id=subscription.id)
+    subscription = own_subscription(user, lock=True)
+    subscription.status, subscription.cancelled_at = "cancelled", utcnow()
+    Subscription.update(status="cancelled", cancelled_at=subscription.cancelled_at).where(
+        (Subscription.id == subscription.id) & Subscription.status.in_(LIVE)).execute()
+    Invoice.update(status="void").where((Invoice.subscription == subscription.id)
+                                        & (Invoice.status == "open")).execute()
+    record("subscription.cancel", target_type="subscription", target_id=subscription.id)
     return subscription
 
 
@@ -153,29 +152,37 @@ def mark_paid(admin, invoice_id):
     """Manual payment: activates the subscription or releases the one-off encounter."""
     from avycenna.encounters.submission import release
 
-    with write_transaction():
-        invoice = Invoice.get_or_none(Invoice.id == invoice_id)
-        if invoice is None:
-            not_found("Invoice not found.")
-        if invoice.status != "open":
-            fail(409, f"Invoice is {invoice.status}; only open invoices can be marked paid.")
-        now = utcnow()
-        invoice.status, invoice.paid_at, invoice.paid_by = "paid", now, admin.id
-        invoice.save()
-        record("invoice.mark_paid", target_type="invoice", target_id=invoice.id, kind=invoice.kind)
-        if invoice.subscription_id:
-            _activate(invoice.subscription, now)
+    invoice = _pay(admin, invoice_id)
     if invoice.encounter_id:
         release(invoice.encounter_id)
     return invoice
 
 
-def _activate(subscription, now):
+@transaction
+def _pay(admin, invoice_id):
+    """Open → paid, a conditional UPDATE: of two racing "mark paid" exactly one wins."""
+    now = utcnow()
+    paid = (Invoice.update(status="paid", paid_at=now, paid_by=admin.id)
+            .where((Invoice.id == invoice_id) & (Invoice.status == "open")).execute())
+    invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+    if invoice is None:
+        not_found("Invoice not found.")
+    if not paid:
+        fail(409, f"Invoice is {invoice.status}; only open invoices can be marked paid.")
+    record("invoice.mark_paid", target_type="invoice", target_id=invoice.id, kind=invoice.kind)
+    if invoice.subscription_id:
+        _activate(invoice.subscription_id, now)
+    return invoice
+
+
+def _activate(subscription_id, now):
+    """A paid subscription invoice starts the next period (read under a row lock)."""
+    subscription = locked(Subscription.select().where(Subscription.id == subscription_id)).first()
     plan = find_plan(subscription.plan)
     if subscription.status == "cancelled" or plan is None:
         return
     start = max(now, subscription.current_period_end or now)
-    subscription.status = "active"
-    subscription.current_period_start, subscription.current_period_end = start, add_interval(start, plan["interval"])
-    subscription.save()
+    Subscription.update(status="active", current_period_start=start,
+                        current_period_end=add_interval(start, plan["interval"])).where(
+        Subscription.id == subscription.id).execute()
     record("subscription.activate", target_type="subscription", target_id=subscription.id)

@@ -66,6 +66,24 @@ def transition(encounter, target, **fields):
     return encounter
 
 
+def claim(encounter, account_id, **fields):
+    """Set `fields` if the encounter is still in the status it was read with and unclaimed
+    or already `account_id`'s: a conditional UPDATE, so two accounts racing for one
+    checkout link never both get it. Returns False for the loser. Call inside a write
+    transaction.
+    """
+    from avycenna.encounters.models import Encounter
+
+    updated = (Encounter.update(**fields)
+               .where((Encounter.id == encounter.id) & (Encounter.status == encounter.status)
+                      & (Encounter.account.is_null() | (Encounter.account == account_id)))
+               .execute())
+    if updated == 1:
+        for name, value in fields.items():
+            setattr(encounter, name, value)
+    return updated == 1
+
+
 def require(encounter, statuses, doing):
     """409 unless the encounter is in one of `statuses`."""
     if encounter.status not in statuses:

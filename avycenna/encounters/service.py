@@ -7,7 +7,7 @@ from peewee import Tuple
 
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, write_transaction
 from avycenna.encounters import lifecycle
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.encounters.tokens import digest, encounter_token_for
@@ -56,8 +56,11 @@ def queries(encounter):
 
 # Finding (a resource the caller may not see is a 404) ----------------------------------------
 
-def _load(encounter_id):
-    encounter = Encounter.get_or_none(Encounter.id == encounter_id)
+def _load(encounter_id, lock=False):
+    """The encounter (expired lazily when due); `lock` reads it under a row lock, for a
+    change that must not land after a concurrent status change (a message on a closed one)."""
+    query = Encounter.select().where(Encounter.id == encounter_id)
+    encounter = (locked(query) if lock else query).first()
     if encounter is not None:
         lifecycle.expire_if_due(encounter)
     return encounter
@@ -84,8 +87,8 @@ def visible_encounter(user, encounter_id):
     return encounter
 
 
-def owned_encounter(user, encounter_id):
-    encounter = _load(encounter_id)
+def owned_encounter(user, encounter_id, lock=False):
+    encounter = _load(encounter_id, lock)
     if encounter is None or encounter.account_id != user.id:
         not_found("Encounter not found.")
     return encounter
@@ -157,7 +160,7 @@ def follow_up(user, encounter_id, text):
 
     key = idempotency.header_key()
     with write_transaction():
-        encounter = owned_encounter(user, encounter_id)
+        encounter = owned_encounter(user, encounter_id, lock=True)
         if key and idempotency.find(key):
             return encounter
         add_query(encounter, text, "follow_up")
@@ -244,8 +247,8 @@ def messaging_role(user, encounter):
     return None
 
 
-def member_or_clinician_encounter(user, encounter_id):
-    encounter = _load(encounter_id)
+def member_or_clinician_encounter(user, encounter_id, lock=False):
+    encounter = _load(encounter_id, lock)
     if encounter is None or messaging_role(user, encounter) is None:
         not_found("Encounter not found.")
     return encounter
@@ -253,7 +256,7 @@ def member_or_clinician_encounter(user, encounter_id):
 
 def post_message(user, encounter_id, body, asks_agent=False):
     with write_transaction():
-        encounter = member_or_clinician_encounter(user, encounter_id)
+        encounter = member_or_clinician_encounter(user, encounter_id, lock=True)
         role = messaging_role(user, encounter)
         if asks_agent and role != "clinician":
             validation_error(["body", "asks_agent"], "Only the clinician can ask the agent a question.")
@@ -262,6 +265,7 @@ def post_message(user, encounter_id, body, asks_agent=False):
 
 def post_agent_message(encounter, body, reply_to=None):
     with write_transaction():
+        encounter = _load(encounter.id, lock=True)  # its status now, not when the request began
         if reply_to is not None and not Message.select().where(
                 (Message.id == reply_to) & (Message.encounter == encounter.id) & Message.asks_agent).exists():
             validation_error(["body", "reply_to"], "Not a question to the agent in this encounter.")

@@ -7,7 +7,7 @@ ID approval arriving after a person completed checkout.
 from avycenna.audit.service import record
 from avycenna.billing.service import payment_for
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import transaction
 from avycenna.encounters import lifecycle
 from avycenna.encounters.models import Encounter
 
@@ -49,15 +49,15 @@ def try_submit(encounter, patient_not_owned=False):
     return reasons
 
 
+@transaction
 def release(encounter_id):
     """Submit a checked-out encounter whose last blocker (payment, consent, ID) just cleared."""
-    with write_transaction():
-        encounter = Encounter.get_or_none(Encounter.id == encounter_id)
-        if encounter is None or encounter.checked_out_at is None:
-            return []
-        if lifecycle.expire_if_due(encounter):
-            return []
-        return try_submit(encounter)
+    encounter = Encounter.get_or_none(Encounter.id == encounter_id)
+    if encounter is None or encounter.checked_out_at is None:
+        return []
+    if lifecycle.expire_if_due(encounter):
+        return []
+    return try_submit(encounter)
 
 
 def release_checked_out(patient_id):

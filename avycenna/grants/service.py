@@ -4,6 +4,8 @@ A grant is stored as pending, active, declined or revoked. It *is* expired when 
 was left pending for PENDING_DAYS or its `expires_at` has passed; that is decided
 when it is read (`effective_status`, `status_is`), never by a background job.
 """
+import functools
+import operator
 from datetime import timedelta
 
 from peewee import fn
@@ -11,7 +13,7 @@ from peewee import fn
 from avycenna.audit.service import record
 from avycenna.auth.users import normalize_email
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, transaction, write_transaction
 from avycenna.errors import fail, validation_error
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
@@ -89,52 +91,54 @@ def _require_status(grant, *allowed):
         fail(409, f"Grant is {status}.")
 
 
+def _change(grant, allowed, **values):
+    """Move the grant on if its effective status is still one of `allowed`: a conditional
+    UPDATE, so of two racing answers exactly one wins and the other gets the 409."""
+    _require_status(grant, *allowed)
+    still = functools.reduce(operator.or_, (status_is(status) for status in allowed))
+    if Grant.update(**values).where((Grant.id == grant.id) & still).execute() != 1:
+        _require_status(Grant.get_by_id(grant.id), *allowed)
+        fail(409, "Grant was changed by another request.")
+    for name, value in values.items():
+        setattr(grant, name, value)
+
+
+@transaction
 def accept_grant(grant_id, user, patient_id):
     """The holder gives access to one of their own (non-archived) patients."""
-    with write_transaction():
-        grant = visible_grant(grant_id, user)
-        if not is_holder(grant, user):
-            fail(404, DENIED)
-        _require_status(grant, "pending")
-        patient = Patient.get_or_none((Patient.id == patient_id) & (Patient.account == user)
-                                      & Patient.archived_at.is_null())
-        if patient is None:
-            fail(404, DENIED)
-        _answer(grant, user, "active", patient=patient)
-        record("grant.accept", patient_id=patient.id, target_type="grant", target_id=grant.id,
-               scopes=grant.scope_list)
+    grant = visible_grant(grant_id, user)
+    if not is_holder(grant, user):
+        fail(404, DENIED)
+    _require_status(grant, "pending")
+    patient = locked(Patient.select().where((Patient.id == patient_id) & (Patient.account == user)
+                                            & Patient.archived_at.is_null())).first()
+    if patient is None:
+        fail(404, DENIED)
+    _change(grant, ("pending",), status="active", holder=user, responded_at=utcnow(), patient=patient)
+    record("grant.accept", patient_id=patient.id, target_type="grant", target_id=grant.id,
+           scopes=grant.scope_list)
     return grant
 
 
+@transaction
 def decline_grant(grant_id, user):
     """The holder says no to a pending request."""
-    with write_transaction():
-        grant = visible_grant(grant_id, user)
-        if not is_holder(grant, user):
-            fail(404, DENIED)
-        _require_status(grant, "pending")
-        _answer(grant, user, "declined")
-        record("grant.decline", target_type="grant", target_id=grant.id)
+    grant = visible_grant(grant_id, user)
+    if not is_holder(grant, user):
+        fail(404, DENIED)
+    _change(grant, ("pending",), status="declined", holder=user, responded_at=utcnow())
+    record("grant.decline", target_type="grant", target_id=grant.id)
     return grant
 
 
-def _answer(grant, user, status, patient=None):
-    grant.status, grant.holder, grant.responded_at = status, user, utcnow()
-    if patient is not None:
-        grant.patient = patient
-    grant.save()
-
-
+@transaction
 def revoke_grant(grant_id, user):
     """Either side ends a pending or active grant; access stops with the next request."""
-    with write_transaction():
-        grant = visible_grant(grant_id, user)
-        _require_status(grant, "pending", "active")
-        grant.status, grant.revoked_at = "revoked", utcnow()
-        grant.revoked_by = "clinician" if grant.clinician_id == user.id else "holder"
-        grant.save()
-        record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
-               target_id=grant.id, revoked_by=grant.revoked_by)
+    grant = visible_grant(grant_id, user)
+    _change(grant, ("pending", "active"), status="revoked", revoked_at=utcnow(),
+            revoked_by="clinician" if grant.clinician_id == user.id else "holder")
+    record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
+           target_id=grant.id, revoked_by=grant.revoked_by)
     return grant
 
 

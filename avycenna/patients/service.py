@@ -3,7 +3,7 @@ from flask import current_app
 
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.db import locked, transaction, write_transaction
 from avycenna.errors import fail, not_found, validation_error
 from avycenna.pagination import paginate
 from avycenna.patients.models import IdVerification, Patient
@@ -18,20 +18,22 @@ def _uuid_or_none(patient_id):
         return None
 
 
-def owned_patient(user, patient_id, include_archived=False):
-    """The account's patient with this id, or None (never reveals another account's)."""
+def owned_patient(user, patient_id, include_archived=False, lock=False):
+    """The account's patient with this id, or None (never reveals another account's).
+
+    `lock`: read it under a row lock, for a change that depends on what it read."""
     pid = _uuid_or_none(patient_id)
     if user is None or pid is None:
         return None
     query = Patient.select().where((Patient.id == pid) & (Patient.account == user.id))
     if not include_archived:
         query = query.where(Patient.archived_at.is_null())
-    return query.first()
+    return (locked(query) if lock else query).first()
 
 
-def get_patient(user, patient_id, include_archived=True):
+def get_patient(user, patient_id, include_archived=True, lock=False):
     """The caller's own patient, or 404."""
-    patient = owned_patient(user, patient_id, include_archived=include_archived)
+    patient = owned_patient(user, patient_id, include_archived=include_archived, lock=lock)
     if patient is None:
         not_found("Patient not found.")
     return patient
@@ -52,10 +54,11 @@ def readable_patient(user, patient_id):
     return require_patient_access(patient_id, "profile")
 
 
-def find_patient(patient_id):
+def find_patient(patient_id, lock=False):
     """Any patient by id (staff paths), or 404."""
     pid = _uuid_or_none(patient_id)
-    patient = Patient.get_or_none(Patient.id == pid) if pid else None
+    query = Patient.select().where(Patient.id == pid)
+    patient = (locked(query) if lock else query).first() if pid else None
     if patient is None:
         not_found("Patient not found.")
     return patient
@@ -96,29 +99,34 @@ def _require_active(patient):
         fail(409, "This patient is archived.")
 
 
+def _store(patient, **values):
+    """Write only the columns that change (never a whole row read earlier) and keep `patient` in step."""
+    values["updated_at"] = utcnow()
+    Patient.update(**values).where(Patient.id == patient.id).execute()
+    for name, value in values.items():
+        setattr(patient, name, value)
+
+
+@transaction
 def update_patient(user, patient_id, changes):
-    with write_transaction():
-        patient = get_patient(user, patient_id)
-        _require_active(patient)
-        if "relationship" in changes:
-            _check_single_self(user, changes["relationship"], exclude_id=patient.id)
-        for field, value in changes.items():
-            setattr(patient, field, value.strip() if field == "name" else value)
-        patient.updated_at = utcnow()
-        patient.save()
-        record("patient.update", patient_id=patient.id, target_type="patient", target_id=patient.id,
-               fields=sorted(changes))
+    patient = get_patient(user, patient_id, lock=True)
+    _require_active(patient)
+    if "relationship" in changes:
+        _check_single_self(user, changes["relationship"], exclude_id=patient.id)
+    _store(patient, **{field: value.strip() if field == "name" else value
+                       for field, value in changes.items()})
+    record("patient.update", patient_id=patient.id, target_type="patient", target_id=patient.id,
+           fields=sorted(changes))
     return patient
 
 
+@transaction
 def archive_patient(user, patient_id):
     """Hide the patient from lists and new encounters; the record and its history stay."""
-    with write_transaction():
-        patient = get_patient(user, patient_id)
-        if patient.archived_at is None:
-            patient.archived_at = patient.updated_at = utcnow()
-            patient.save()
-        record("patient.archive", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    patient = get_patient(user, patient_id, lock=True)
+    if patient.archived_at is None:
+        _store(patient, archived_at=utcnow())
+    record("patient.archive", patient_id=patient.id, target_type="patient", target_id=patient.id)
 
 
 # Telehealth consent ---------------------------------------------------------------------
@@ -138,26 +146,27 @@ def give_consent(user, patient_id, version):
         validation_error(["body", "version"], "Consent must be given to the current version "
                          f"({current_app.config['TELEHEALTH_CONSENT_VERSION']}) of the consent text.",
                          "value_error.consent_version")
-    with write_transaction():
-        patient = get_patient(user, patient_id)
-        _require_active(patient)
-        patient.consent_version, patient.consent_given_at = version, utcnow()
-        patient.updated_at = patient.consent_given_at
-        patient.save()
-        record("patient.consent.give", patient_id=patient.id, target_type="patient",
-               target_id=patient.id, version=version)
+    patient = _give_consent(user, patient_id, version)
     _after_patient_change(patient)
     return patient
 
 
+@transaction
+def _give_consent(user, patient_id, version):
+    patient = get_patient(user, patient_id, lock=True)
+    _require_active(patient)
+    _store(patient, consent_version=version, consent_given_at=utcnow())
+    record("patient.consent.give", patient_id=patient.id, target_type="patient",
+           target_id=patient.id, version=version)
+    return patient
+
+
+@transaction
 def withdraw_consent(user, patient_id):
-    with write_transaction():
-        patient = get_patient(user, patient_id)
-        patient.consent_version = patient.consent_given_at = None
-        patient.updated_at = utcnow()
-        patient.save()
-        record("patient.consent.withdraw", patient_id=patient.id, target_type="patient",
-               target_id=patient.id)
+    patient = get_patient(user, patient_id, lock=True)
+    _store(patient, consent_version=None, consent_given_at=None)
+    record("patient.consent.withdraw", patient_id=patient.id, target_type="patient",
+           target_id=patient.id)
     return patient
 
 
@@ -169,20 +178,19 @@ def mask(number):
     return "*" * (len(digits) - 4) + digits[-4:]
 
 
+@transaction
 def request_id_verification(user, patient_id, document_type, document_number,
                             issuing_country=None, expires_on=None):
-    with write_transaction():
-        patient = get_patient(user, patient_id)
-        _require_active(patient)
-        if patient.id_verification_status in ("pending", "verified"):
-            fail(409, f"ID verification is already {patient.id_verification_status} for this patient.")
-        row = IdVerification.create(patient=patient, document_type=document_type,
-                                    document_number_masked=mask(document_number),
-                                    issuing_country=issuing_country, expires_on=expires_on)
-        patient.id_verification_status, patient.updated_at = "pending", utcnow()
-        patient.save()
-        record("patient.id_verification.request", patient_id=patient.id,
-               target_type="id_verification", target_id=row.id, document_type=document_type)
+    patient = get_patient(user, patient_id, lock=True)
+    _require_active(patient)
+    if patient.id_verification_status in ("pending", "verified"):
+        fail(409, f"ID verification is already {patient.id_verification_status} for this patient.")
+    row = IdVerification.create(patient=patient, document_type=document_type,
+                                document_number_masked=mask(document_number),
+                                issuing_country=issuing_country, expires_on=expires_on)
+    _store(patient, id_verification_status="pending")
+    record("patient.id_verification.request", patient_id=patient.id,
+           target_type="id_verification", target_id=row.id, document_type=document_type)
     return row
 
 
@@ -197,23 +205,30 @@ def list_id_verifications(status, limit, cursor):
 
 
 def review_id_verification(reviewer, patient_id, approve, note=None):
-    """Staff approve or reject the patient's pending request."""
-    with write_transaction():
-        patient = find_patient(patient_id)
-        row = (IdVerification.select().where((IdVerification.patient == patient.id)
-                                             & (IdVerification.status == "pending")).first())
-        if row is None:
-            fail(409, "This patient has no pending ID verification request.")
-        status = "verified" if approve else "rejected"
-        row.status, row.reviewed_by, row.reviewed_at, row.review_note = status, reviewer.id, utcnow(), note
-        row.save()
-        patient.id_verification_status, patient.updated_at = status, utcnow()
-        patient.save()
-        record(f"patient.id_verification.{'approve' if approve else 'reject'}", patient_id=patient.id,
-               target_type="id_verification", target_id=row.id)
+    """Staff approve or reject the patient's pending request; of two racing reviews one wins."""
+    row, patient = _review(reviewer, patient_id, approve, note)
     if approve:
         _after_patient_change(patient)
     return row
+
+
+@transaction
+def _review(reviewer, patient_id, approve, note):
+    patient = find_patient(patient_id, lock=True)
+    row = locked(IdVerification.select().where((IdVerification.patient == patient.id)
+                                               & (IdVerification.status == "pending"))).first()
+    if row is None:
+        fail(409, "This patient has no pending ID verification request.")
+    status = "verified" if approve else "rejected"
+    values = {"status": status, "reviewed_by": reviewer.id, "reviewed_at": utcnow(), "review_note": note}
+    if IdVerification.update(**values).where((IdVerification.id == row.id)
+                                             & (IdVerification.status == "pending")).execute() != 1:
+        fail(409, "This patient has no pending ID verification request.")
+    row = IdVerification.get_by_id(row.id)
+    _store(patient, id_verification_status=status)
+    record(f"patient.id_verification.{'approve' if approve else 'reject'}", patient_id=patient.id,
+           target_type="id_verification", target_id=row.id)
+    return row, patient
 
 
 def _after_patient_change(patient):

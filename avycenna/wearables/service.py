@@ -12,7 +12,7 @@ from peewee import fn
 
 from avycenna.audit.service import record
 from avycenna.clock import isoformat
-from avycenna.db import database, is_sqlite, write_transaction
+from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.wearables.types import SLEEP_STAGES, TYPES
 
@@ -118,7 +118,7 @@ def add_to_rollup(patient_key, rows):
             f"min = {least}({t}.min, excluded.min), max = {greatest}({t}.max, excluded.max), "
             f"sum2 = {t}.sum2 + excluded.sum2, min2 = {least}({t}.min2, excluded.min2), "
             f"max2 = {greatest}({t}.max2, excluded.max2)")
-    items = list(buckets.items())
+    items = sorted(buckets.items())  # hours in key order, like the samples (no deadlocks)
     for i in range(0, len(items), CHUNK):
         chunk = items[i:i + CHUNK]
         params = []
@@ -139,15 +139,18 @@ def checkpoints(patient_key, source, types):
     return result
 
 
+@transaction
 def ingest(patient, source, rows):
     """Store a validated batch all-or-nothing; returns inserted, duplicates and checkpoints."""
     key = _patient_key(patient)
-    with write_transaction():
-        new = insert_new(key, source, rows)
-        add_to_rollup(key, new)
-        checkpoint = checkpoints(key, source, {r[0] for r in rows})
-        record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
-               received=len(rows), inserted=len(new))
+    # Sorted by the unique key: two batches that overlap take their row locks in the same
+    # order on PostgreSQL, so one waits for the other instead of both deadlocking.
+    rows = sorted(rows, key=lambda row: (row[0], row[1]))
+    new = insert_new(key, source, rows)
+    add_to_rollup(key, new)
+    checkpoint = checkpoints(key, source, {r[0] for r in rows})
+    record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
+           received=len(rows), inserted=len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint}
 
 
