@@ -73,7 +73,7 @@ def test_unknown_token_foreign_patient_and_foreign_encounter_are_404(client, peo
     enc = ask(client).get_json()
     assert checkout(client, people["member"], "x" * 64, pid).status_code == 404
     r = checkout(client, people["stranger"], enc["encounter_token"], pid)
-    assert r.status_code == 404 and r.get_json() == {"detail": "Patient not found."}
+    assert r.status_code == 404 and r.get_json() == {"detail": "Grant not found or access denied."}
     # The stranger claims it with their own patient; then it is theirs, and 404 for the member.
     theirs = add_patient(client, people["stranger"])
     assert checkout(client, people["stranger"], enc["encounter_token"], theirs).status_code == 200

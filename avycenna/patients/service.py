@@ -29,11 +29,14 @@ def owned_patient(user, patient_id, include_archived=False):
     return query.first()
 
 
-def get_patient(user, patient_id, include_archived=True):
-    """The caller's own patient, or 404."""
+def get_patient(user, patient_id, include_archived=True, action=None):
+    """The caller's own patient, or the grant rule's 404 (an attempt on another account's
+    patient is audited, so its holder sees it)."""
+    from avycenna.grants.access import refuse
+
     patient = owned_patient(user, patient_id, include_archived=include_archived)
     if patient is None:
-        not_found("Patient not found.")
+        refuse(patient_id, action=action)
     return patient
 
 
@@ -42,13 +45,13 @@ def readable_patient(user, patient_id):
 
     Anyone else gets the 404 of the grant rule, which reveals nothing.
     """
+    from avycenna.grants.access import refuse, require_patient_access
+
     patient = owned_patient(user, patient_id, include_archived=True)
     if patient is not None:
         return patient
     if user.role != "clinician":
-        not_found("Patient not found.")
-    from avycenna.grants.access import require_patient_access
-
+        refuse(patient_id, "profile", "read")
     return require_patient_access(patient_id, "profile")
 
 
@@ -98,7 +101,7 @@ def _require_active(patient):
 
 def update_patient(user, patient_id, changes):
     with write_transaction():
-        patient = get_patient(user, patient_id)
+        patient = get_patient(user, patient_id, action="update")
         _require_active(patient)
         if "relationship" in changes:
             _check_single_self(user, changes["relationship"], exclude_id=patient.id)
@@ -114,7 +117,7 @@ def update_patient(user, patient_id, changes):
 def archive_patient(user, patient_id):
     """Hide the patient from lists and new encounters; the record and its history stay."""
     with write_transaction():
-        patient = get_patient(user, patient_id)
+        patient = get_patient(user, patient_id, action="archive")
         if patient.archived_at is None:
             patient.archived_at = patient.updated_at = utcnow()
             patient.save()
