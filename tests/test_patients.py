@@ -135,7 +135,14 @@ def test_id_verification_masked_then_approved_or_rejected_by_staff(client, membe
 
     assert client.get("/api/v1/id-verifications", headers=h).status_code == 403
     assert client.post(f"/api/v1/patients/{p['id']}/id-verification/approve", json={}, headers=h).status_code == 403
-    staff = token_for(make_user(role="clinician"))
+    # Only admins review ID verifications; a clinician is refused before any lookup, so an
+    # existing and a missing patient read the same.
+    doctor = token_for(make_user(role="clinician"))
+    assert client.get("/api/v1/id-verifications", headers=doctor).status_code == 403
+    for pid in (p["id"], "00000000-0000-4000-8000-000000000000"):
+        r = client.post(f"/api/v1/patients/{pid}/id-verification/approve", json={}, headers=doctor)
+        assert (r.status_code, r.get_json()) == (403, {"detail": "Your role does not allow this."})
+    staff = token_for(make_user(role="admin"))
     pending = client.get("/api/v1/id-verifications?status=pending", headers=staff).get_json()["data"]
     assert [x["patient_id"] for x in pending] == [p["id"], q["id"]]
     assert pending[0]["patient_name"] == "Alice Example"

@@ -13,9 +13,11 @@ FIELDS = ("id", "email", "message", "expires_at", "created_at", "responded_at", 
 def present(grant, user, context="grant"):
     """The response form of `grant` for `user` (its clinician or its holder)."""
     status = service.effective_status(grant)
-    is_clinician = grant.clinician_id == user.id
-    patient_id = grant.patient_id if grant.patient_id is not None and (
-        status == "active" or not is_clinician) else None
+    if grant.clinician_id == user.id:  # a clinician made a member no longer learns whom it covers
+        shown = status == "active" and user.role == "clinician"
+    else:
+        shown = True
+    patient_id = grant.patient_id if grant.patient_id is not None and shown else None
     patient = shown_identity(user, grant.patient, context) if patient_id is not None else None
     clinician = grant.clinician
     return {**{name: getattr(grant, name) for name in FIELDS}, "status": status, "scopes": grant.scope_list,

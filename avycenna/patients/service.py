@@ -200,7 +200,10 @@ def list_id_verifications(status, limit, cursor):
 
 
 def review_id_verification(reviewer, patient_id, approve, note=None):
-    """Staff approve or reject the patient's pending request."""
+    """An admin approves or rejects the patient's pending request (nobody else may: 403 before
+    any lookup, so a missing and an existing patient read the same)."""
+    if reviewer.role != "admin":
+        fail(403, "Only admins review ID verifications.")
     with write_transaction():
         patient = find_patient(patient_id)
         row = (IdVerification.select().where((IdVerification.patient == patient.id)
