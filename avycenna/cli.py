@@ -58,17 +58,18 @@ def create_user_command(email, role, name, password):
 
 @click.command("housekeeping")
 def housekeeping_command():
-    """Expire overdue encounters; delete expired sign-in codes, refresh tokens and
-    Idempotency-Key records. Safe to run as often as you like (e.g. hourly from cron)."""
+    """Expire overdue encounters; delete expired sign-in codes, refresh tokens, browser
+    sessions and Idempotency-Key records. Safe to run as often as you like (e.g. hourly from cron)."""
     from avycenna.agent.idempotency import purge_expired as purge_idempotency
     from avycenna.auth.otp import purge_expired as purge_codes
     from avycenna.auth.refresh import purge_expired as purge_refresh
+    from avycenna.auth.sessions import purge_expired as purge_sessions
     from avycenna.db import database, write_transaction
     from avycenna.encounters.lifecycle import expire_due
 
     with database.obj.connection_context(), write_transaction():
         counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
-                  "refresh tokens deleted": purge_refresh(),
+                  "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
                   "idempotency records deleted": purge_idempotency()}
     click.echo("; ".join(f"{name}: {n}" for name, n in counts.items()))
 

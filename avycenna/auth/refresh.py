@@ -45,9 +45,10 @@ def revoke_family(family):
 
 
 def revoke_all(user):
-    """Sign `user` out everywhere: every refresh family of theirs stops working."""
-    RefreshToken.update(revoked_at=utcnow()).where(
-        (RefreshToken.user == user) & RefreshToken.revoked_at.is_null()).execute()
+    """Sign `user` out everywhere: every refresh family and every browser session ends."""
+    from avycenna.auth.sessions import end_sign_ins
+
+    end_sign_ins(user)
 
 
 def rotate(token):
