@@ -57,7 +57,6 @@ def end_sign_ins(user, keep_session=None, keep_family=None):
 
 
 def purge_expired():
-    """Delete sessions that expired or were ended more than a lifetime ago; returns how many."""
-    cutoff = utcnow() - timedelta(seconds=int(current_app.config["PERMANENT_SESSION_LIFETIME"]))
+    """Delete sessions that expired or were ended (refused anyway); returns how many."""
     return BrowserSession.delete().where((BrowserSession.expires_at < utcnow())
-                                         | (BrowserSession.revoked_at < cutoff)).execute()
+                                         | BrowserSession.revoked_at.is_null(False)).execute()
