@@ -35,6 +35,14 @@ def issue_refresh_token(user, family=None):
     return token
 
 
+def family_of(token):
+    """(family, sign-in time) of a refresh token: the family's first token was issued at sign-in."""
+    row = find_token(token)
+    first = (RefreshToken.select(RefreshToken.created_at).where(RefreshToken.family == row.family)
+             .order_by(RefreshToken.created_at).first())
+    return row.family, first.created_at
+
+
 def find_token(token):
     return RefreshToken.get_or_none(RefreshToken.token_hash == hash_token(token or ""))
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth import otp, refresh
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.auth.actor import auth_required, current_actor, current_user
 from avycenna.auth.schemas import (LoginSchema, LogoutSchema, OtpSendSchema, OtpSentSchema,
                                    OtpVerifySchema, RefreshSchema, TokenSchema, UpdateMeSchema,
                                    UserSchema)
@@ -95,6 +95,17 @@ class Logout(MethodView):
         record("auth.logout", user_id=user.id, everywhere=body["everywhere"])
 
 
+def jwt_sign_in():
+    """When the caller's access token says it signed in, and its refresh family (none for a key)."""
+    from datetime import datetime, timezone
+
+    claims = current_actor().claims or {}
+    auth_time = claims.get("auth_time")
+    signed_in_at = datetime.fromtimestamp(auth_time, timezone.utc).replace(tzinfo=None) \
+        if isinstance(auth_time, int) else None
+    return {"signed_in_at": signed_in_at, "keep_family": claims.get("fam")}
+
+
 @blp.route("/me")
 class Me(MethodView):
     @auth_required()
@@ -107,5 +118,10 @@ class Me(MethodView):
     @blp.arguments(UpdateMeSchema)
     @blp.response(200, UserSchema)
     def patch(self, body):
-        """Change your name or password (the old password is needed when one is set)."""
-        return update_profile(current_user(), **body)
+        """Change your name or password.
+
+        Setting or changing the password needs `old_password`, or a sign-in (of the access
+        token's session) within the last few minutes; an API key alone never can. Every other
+        sign-in of the account (refresh tokens, browser sessions) ends.
+        """
+        return update_profile(current_user(), **body, **jwt_sign_in())
