@@ -8,7 +8,7 @@ import time_machine
 
 from tests.agent_helpers import ask, ready_patient, subscribe
 from tests.factories import audit_events
-from tests.test_web_security import HTML, sign_in
+from tests.test_web_security import HTML, csrf_token, sign_in
 
 PASSWORD = "correct horse battery"
 NAME, BORN = "Ana Diaz", "1980-01-02"
@@ -17,7 +17,7 @@ NAME, BORN = "Ana Diaz", "1980-01-02"
 @pytest.fixture
 def clinic(app, make_user, token_for, key_for):
     """A holder with one ready patient, a clinician (who can also sign in to the pages) and an admin."""
-    holder = make_user(email="ana@example.test")
+    holder = make_user(email="ana@example.test", password=PASSWORD)
     doc = make_user(role="clinician", email="doc@clinic.test", password=PASSWORD, name="Dr. Chen")
     admin = make_user(role="admin")
     api = app.test_client()
@@ -155,3 +155,28 @@ def test_a_clinician_made_a_member_loses_clinician_rights_at_once(app, client, c
         assert client.get(path, headers=HTML).status_code == 403, path
     # The holder still reads their encounter and its messages.
     assert api.get(f"/api/v1/encounters/{eid}/messages", headers=clinic["ana"]).status_code == 200
+
+
+def test_refused_page_attempts_on_anothers_patient_read_as_missing_and_reach_the_access_log(
+        app, client, clinic, make_user):
+    stranger = make_user(email="nosy@example.test", password=PASSWORD)
+    missing = "00000000-0000-4000-8000-000000000000"
+    sign_in(client, stranger.email)
+    token = csrf_token(client, "/account")
+    for pid in (clinic["pid"], missing):
+        r = client.get(f"/account/patients/{pid}", headers=HTML)
+        assert r.status_code == 404 and NAME not in r.get_data(as_text=True)
+        r = client.post(f"/account/patients/{pid}", data={"name": "Hacked", "csrf_token": token}, headers=HTML)
+        assert r.status_code == 404
+    doc = app.test_client()
+    sign_in(doc, clinic["doc"].email)  # a clinician with no grant
+    assert doc.get(f"/console/patients/{clinic['pid']}", headers=HTML).status_code == 404
+    assert doc.get(f"/console/patients/{missing}", headers=HTML).status_code == 404
+
+    denied = audit_events(app, patient_id=clinic["pid"], outcome="denied")
+    assert [e.actor_user_id for e in denied] == [stranger.id, stranger.id, clinic["doc"].id]
+    assert clinic["api"].get(f"/api/v1/patients/{clinic['pid']}", headers=clinic["ana"]).get_json()["name"] == NAME
+    holder = app.test_client()
+    sign_in(holder, clinic["holder"].email)
+    log = holder.get(f"/account/patients/{clinic['pid']}/access-log", headers=HTML).get_data(as_text=True)
+    assert log.count("nosy@example.test") == 2 and "doc@clinic.test" in log
