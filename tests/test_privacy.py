@@ -180,3 +180,40 @@ def test_refused_page_attempts_on_anothers_patient_read_as_missing_and_reach_the
     sign_in(holder, clinic["holder"].email)
     log = holder.get(f"/account/patients/{clinic['pid']}/access-log", headers=HTML).get_data(as_text=True)
     assert log.count("nosy@example.test") == 2 and "doc@clinic.test" in log
+
+
+def test_in_real_browsers_the_name_leaves_the_console_when_the_holder_revokes(live_server, tabs, make_user, key_for):
+    import requests
+
+    from tests.web_fixtures import sign_in_with_password
+
+    holder = make_user(email="ana@example.test", password=PASSWORD)
+    make_user(role="clinician", email="doc@clinic.test", password=PASSWORD)
+    ana, base = key_for(holder), live_server.url + "/api/v1"
+    pid = requests.post(base + "/patients", headers=ana, timeout=10, json={
+        "name": NAME, "date_of_birth": BORN, "relationship": "self"}).json()["id"]
+
+    doc = tabs()
+    sign_in_with_password(doc, "doc@clinic.test", PASSWORD)
+    doc.goto("/console/patients")
+    doc.fill("#grant-email", "ana@example.test")
+    doc.click("text=Send request")  # profile and wearables are ticked by default
+    doc.wait_for_selector("text=Request sent")
+
+    me = tabs(phone=True)
+    sign_in_with_password(me, "ana@example.test", PASSWORD)
+    me.goto("/account/grants")
+    me.select_option("select[name=patient_id]", label=f"{NAME} (self)")
+    me.click("button:has-text('Accept')")
+    me.wait_for_selector("text=Access given.")
+
+    doc.goto("/console/patients")
+    assert NAME in doc.inner_text("main")
+    doc.click(f"a:has-text('{NAME}')")
+    assert doc.inner_text("h1") == NAME and BORN in doc.inner_text("main")
+
+    me.click("button:has-text('Revoke')")
+    me.wait_for_selector("text=Access revoked")
+    doc.goto("/console/patients")
+    assert NAME not in doc.inner_text("main") and BORN not in doc.inner_text("main")
+    assert doc.goto(f"/console/patients/{pid}").status == 404
