@@ -2,7 +2,7 @@
 and per client IP, failed password sign-ins per account (a clear 429 with Retry-After)."""
 import pytest
 
-from tests.test_web_security import HTML, csrf_token
+from tests.test_web_security import csrf_token
 
 PASSWORD = "correct horse battery"
 
