@@ -217,3 +217,25 @@ def test_in_real_browsers_the_name_leaves_the_console_when_the_holder_revokes(li
     doc.goto("/console/patients")
     assert NAME not in doc.inner_text("main") and BORN not in doc.inner_text("main")
     assert doc.goto(f"/console/patients/{pid}").status == 404
+
+
+def test_only_admins_review_id_verifications_on_the_api_the_pages_and_the_service(app, client, clinic):
+    from avycenna.db import database
+    from avycenna.errors import ApiError
+    from avycenna.patients.service import review_id_verification
+
+    api, missing = clinic["api"], "00000000-0000-4000-8000-000000000000"
+    sign_in(client, clinic["doc"].email)
+    token = csrf_token(client, "/console")
+    assert client.get("/admin/id-verifications", headers=HTML).status_code == 403
+    for pid in (clinic["pid"], missing):
+        r = api.post(f"/api/v1/patients/{pid}/id-verification/reject", json={}, headers=clinic["dr"])
+        assert (r.status_code, r.get_json()) == (403, {"detail": "Your role does not allow this."})
+        assert client.post(f"/admin/id-verifications/{pid}/reject", data={"csrf_token": token},
+                           headers=HTML).status_code == 403
+    with app.test_request_context(), database.obj.connection_context():
+        with pytest.raises(ApiError) as refused:
+            review_id_verification(clinic["doc"], clinic["pid"], approve=False)
+    assert refused.value.code == 403
+    assert api.get(f"/api/v1/patients/{clinic['pid']}", headers=clinic["ana"]).get_json()[
+        "id_verification_status"] == "verified"
