@@ -51,6 +51,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from avycenna import api, cli, errors, http
+    from avycenna.audit.service import write_deferred
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
     from avycenna import jobs, ratelimit, web
@@ -64,6 +65,7 @@ def create_app(test_config=None):
     app.before_request(reject_invalid_credentials)
     app.before_request(http.require_json_body)
     app.after_request(http.add_request_id)
+    app.after_request(write_deferred)
     errors.register(app)
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)

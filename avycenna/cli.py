@@ -58,8 +58,8 @@ def create_user_command(email, role, name, password):
 
 @click.command("housekeeping")
 def housekeeping_command():
-    """Expire overdue encounters; delete expired sign-in codes, refresh tokens and
-    Idempotency-Key records. The server also does this every hour by itself."""
+    """Expire overdue encounters; delete expired sign-in codes, refresh tokens, browser
+    sessions and Idempotency-Key records. The server also does this every hour by itself."""
     from avycenna import housekeeping
     from avycenna.db import database
 

@@ -70,6 +70,8 @@ DEFAULTS.update({
     # Identity: refresh tokens, e-mail OTP sign-in, self sign-up, sign-in rate limits.
     "REFRESH_TOKEN_TTL": 30 * 24 * 3600,  # seconds
     "OTP_TTL": 10 * 60,  # seconds a code stays valid
+    "RATELIMIT_LOGIN_ACCOUNT": "10/hour",  # failed password sign-ins per account (API and page together)
+    "FRESH_SIGNIN_SECONDS": 5 * 60,  # a sign-in this recent proves the account for a password change
     "OTP_MAX_ATTEMPTS": 5,  # wrong codes before the code is burned
     "ALLOW_SIGNUP": True,  # first OTP verify of an unknown address creates a member
     "RATELIMIT_AUTH": "20/minute",  # per client IP on the sign-in endpoints under /auth

@@ -15,12 +15,13 @@ def run():
     from avycenna.agent.idempotency import purge_expired as purge_idempotency
     from avycenna.auth.otp import purge_expired as purge_codes
     from avycenna.auth.refresh import purge_expired as purge_refresh
+    from avycenna.auth.sessions import purge_expired as purge_sessions
     from avycenna.db import write_transaction
     from avycenna.encounters.lifecycle import expire_due
 
     with write_transaction():
         return {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
-                "refresh tokens deleted": purge_refresh(),
+                "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
                 "idempotency records deleted": purge_idempotency()}
 
 

@@ -73,7 +73,7 @@ def test_session_token_continues_the_same_encounter_keeping_earlier_queries(app,
     assert second["encounter_id"] == first["encounter_id"]
     assert second["encounter_token"] == first["encounter_token"]
     assert second["encounter_token_expires_at"] == first["encounter_token_expires_at"]
-    pid = ready_patient(client, member["jwt"], staff["clinician"])
+    pid = ready_patient(client, member["jwt"], staff["admin"])
     client.post("/api/v1/checkout", json={"encounter_token": first["encounter_token"], "patient_id": pid},
                 headers=member["jwt"])
     detail = client.get(f"/api/v1/encounters/{first['encounter_id']}", headers=member["jwt"]).get_json()
@@ -115,7 +115,7 @@ def subscriber(client, member, staff):
 
 
 def test_all_preconditions_hold_submits_at_once(client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"])
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"])
     body = ask(client, subscriber["key"], patient_id=pid).get_json()
     assert body["status"] == "submitted" and body["checkout_url"] is None
     assert body["auto_submit"] == {"submitted": True, "pending_reasons": []}
@@ -126,7 +126,7 @@ def test_patient_required_alone(client, subscriber):
 
 
 def test_patient_not_owned_alone(client, subscriber, staff, make_user, token_for):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"], consent=False)
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"], consent=False)
     first = ask(client, subscriber["key"], patient_id=pid).get_json()
     assert first["auto_submit"]["pending_reasons"] == ["telehealth_consent_required"]
     client.post(f"/api/v1/patients/{pid}/consent", json={"version": "2026-01"}, headers=subscriber["jwt"])
@@ -137,39 +137,39 @@ def test_patient_not_owned_alone(client, subscriber, staff, make_user, token_for
 
 
 def test_telehealth_consent_required_alone(client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"], consent=False)
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"], consent=False)
     assert ask(client, subscriber["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "telehealth_consent_required"]
 
 
 def test_consent_to_an_older_version_counts_as_missing(app, client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"])
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"])
     app.config["TELEHEALTH_CONSENT_VERSION"] = "2027-01"
     assert ask(client, subscriber["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "telehealth_consent_required"]
 
 
 def test_patient_not_id_verified_alone(client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"], verify=False)
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"], verify=False)
     assert ask(client, subscriber["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "patient_not_id_verified"]
 
 
 def test_subscription_required_alone(client, member, staff):
-    pid = ready_patient(client, member["jwt"], staff["clinician"])
+    pid = ready_patient(client, member["jwt"], staff["admin"])
     assert ask(client, member["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "subscription_required"]
 
 
 def test_pending_subscription_is_not_enough(client, member, staff):
     client.post("/api/v1/subscription", json={"plan": "monthly"}, headers=member["jwt"])
-    pid = ready_patient(client, member["jwt"], staff["clinician"])
+    pid = ready_patient(client, member["jwt"], staff["admin"])
     assert ask(client, member["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "subscription_required"]
 
 
 def test_rate_limit_reached_alone_when_allowance_used(app, client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"])
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"])
     included = app.config["BILLING_PLANS"][0]["included_encounters"]
     for _ in range(included):
         assert ask(client, subscriber["key"], patient_id=pid).get_json()["status"] == "submitted"
@@ -197,7 +197,7 @@ def test_anonymous_patient_id_never_leaks_existence(client, member):
 
 
 def test_archived_patient_cannot_be_used(client, subscriber, staff):
-    pid = ready_patient(client, subscriber["jwt"], staff["clinician"])
+    pid = ready_patient(client, subscriber["jwt"], staff["admin"])
     client.delete(f"/api/v1/patients/{pid}", headers=subscriber["jwt"])
     assert ask(client, subscriber["key"], patient_id=pid).get_json()["auto_submit"]["pending_reasons"] == [
         "patient_required", "patient_not_owned"]

@@ -51,7 +51,7 @@ def test_anonymous_agent_then_programmatic_checkout_with_one_off_invoice(client,
     assert first["auto_submit"] == {"submitted": False,
                                     "pending_reasons": ["patient_required", "subscription_required"]}
     assert first["checkout_url"] == "http://127.0.0.1:8000/checkout/" + first["encounter_token"]
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     r = client.post("/api/v1/checkout", json={"encounter_token": first["encounter_token"], "patient_id": pid},
                     headers=people["member"])
     assert r.status_code == 200, r.get_json()
@@ -68,7 +68,7 @@ def test_anonymous_agent_then_programmatic_checkout_with_one_off_invoice(client,
 
 def test_subscriber_one_call_submission_with_an_api_key(client, people):
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     r = ask(client, people["member_key"], patient_id=pid)
     body = r.get_json()
     assert body["status"] == "submitted" and body["checkout_url"] is None

@@ -57,15 +57,25 @@ def test_signed_in_callers_budget_is_per_user_and_covers_follow_ups(client, make
         assert ask(client, token_for(make_user())).status_code == 200  # another user: own budget
 
 
-def test_session_token_has_its_own_budget_apart_from_the_ip(client):
-    with time_machine.travel(START, tick=False):
-        first = ask(client).get_json()
+def test_rotating_session_tokens_from_one_address_does_not_multiply_the_budget(client):
+    with time_machine.travel(START, tick=False) as clock:
+        sessions = [ask(client).get_json()["session_token"] for _ in range(3)]
+        for token in sessions[:2]:  # continuing counts against the address as well
+            assert ask(client, session_token=token).status_code == 200
+        for token in sessions:
+            r = ask(client, session_token=token)
+            assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert ask(client).status_code == 429
+        # From another address the session still has its own budget: 1 continuation used, 4 left.
+        other = {"REMOTE_ADDR": "127.0.0.9"}
         for _ in range(4):
-            assert ask(client).status_code == 200
-        assert ask(client).status_code == 429  # this IP's fresh encounters are used up
-        for _ in range(5):
-            assert ask(client, session_token=first["session_token"]).status_code == 200
-        assert ask(client, session_token=first["session_token"]).status_code == 429
+            assert client.post("/api/v1/agent/query", json={"query": QUERY, "session_token": sessions[0]},
+                               environ_base=other).status_code == 200
+        r = client.post("/api/v1/agent/query", json={"query": QUERY, "session_token": sessions[0]},
+                        environ_base=other)
+        assert r.status_code == 429  # the session's own 5 an hour
+        clock.shift(timedelta(minutes=61))
+        assert ask(client, session_token=sessions[1]).status_code == 200
 
 
 def test_limits_are_configurable(app, client):

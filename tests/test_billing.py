@@ -74,7 +74,7 @@ def test_allowance_counts_submitted_encounters_per_period(client, make_user, key
         subscribe(client, member, admin)
         sub = client.get("/api/v1/subscription", headers=member).get_json()
         assert sub["current_period_end"] == "2026-02-28T12:00:00Z"  # month ends clamp
-        pid = ready_patient(client, member, doc)
+        pid = ready_patient(client, member, admin)
         reasons = [ask(client, member, patient_id=pid).get_json()["auto_submit"]["pending_reasons"]
                    for _ in range(4)]
         assert reasons == [[], [], [], ["rate_limit_reached"]]

@@ -19,7 +19,7 @@ def checkout(client, headers, token, pid):
 
 def test_subscriber_checkout_submits_and_claims(client, people):
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     enc = ask(client).get_json()
     r = checkout(client, people["member"], enc["encounter_token"], pid)
     assert r.status_code == 200
@@ -31,7 +31,7 @@ def test_subscriber_checkout_submits_and_claims(client, people):
 
 
 def test_pending_consent_and_id_then_release_when_they_clear(client, people):
-    pid = ready_patient(client, people["member"], people["clinician"], consent=False, verify=False)
+    pid = ready_patient(client, people["member"], people["admin"], consent=False, verify=False)
     enc = ask(client).get_json()
     result = checkout(client, people["member"], enc["encounter_token"], pid).get_json()
     assert result["pending_reasons"] == ["telehealth_consent_required", "patient_not_id_verified",
@@ -44,13 +44,13 @@ def test_pending_consent_and_id_then_release_when_they_clear(client, people):
     client.post(f"/api/v1/patients/{pid}/consent", json={"version": "2026-01"}, headers=people["member"])
     client.post(f"/api/v1/patients/{pid}/id-verification",
                 json={"document_type": "passport", "document_number": "P7654321"}, headers=people["member"])
-    client.post(f"/api/v1/patients/{pid}/id-verification/approve", json={}, headers=people["clinician"])
+    client.post(f"/api/v1/patients/{pid}/id-verification/approve", json={}, headers=people["admin"])
     status = client.get(f"/api/v1/encounters/{enc['encounter_id']}", headers=people["member"]).get_json()
     assert status["status"] == "submitted" and status["payment"] == "invoice"
 
 
 def test_the_same_open_invoice_is_returned_on_retry(client, people):
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     enc = ask(client).get_json()
     first = checkout(client, people["member"], enc["encounter_token"], pid).get_json()["invoice"]
     second = checkout(client, people["member"], enc["encounter_token"], pid).get_json()["invoice"]
@@ -62,7 +62,7 @@ def test_the_same_open_invoice_is_returned_on_retry(client, people):
 def test_rate_limit_reached_creates_a_one_off_invoice(app, client, people):
     app.config["BILLING_PLANS"] = [dict(app.config["BILLING_PLANS"][0], included_encounters=0)]
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     enc = ask(client).get_json()
     result = checkout(client, people["member"], enc["encounter_token"], pid).get_json()
     assert result["pending_reasons"] == ["rate_limit_reached"] and result["invoice"]["kind"] == "encounter"
@@ -73,7 +73,7 @@ def test_unknown_token_foreign_patient_and_foreign_encounter_are_404(client, peo
     enc = ask(client).get_json()
     assert checkout(client, people["member"], "x" * 64, pid).status_code == 404
     r = checkout(client, people["stranger"], enc["encounter_token"], pid)
-    assert r.status_code == 404 and r.get_json() == {"detail": "Patient not found."}
+    assert r.status_code == 404 and r.get_json() == {"detail": "Grant not found or access denied."}
     # The stranger claims it with their own patient; then it is theirs, and 404 for the member.
     theirs = add_patient(client, people["stranger"])
     assert checkout(client, people["stranger"], enc["encounter_token"], theirs).status_code == 200
@@ -130,7 +130,7 @@ def test_preview_for_the_pages_says_what_is_pending(app, client, make_user, toke
 def test_checked_out_encounter_waiting_for_staff_does_not_expire(client, runner, make_user, key_for):
     member, clinician, admin = (key_for(make_user(role)) for role in ("member", "clinician", "admin"))
     with time_machine.travel(datetime(2026, 11, 22, 10, 0, 0), tick=False) as clock:
-        pid = ready_patient(client, member, clinician)
+        pid = ready_patient(client, member, admin)
         enc = ask(client).get_json()
         invoice = checkout(client, member, enc["encounter_token"], pid).get_json()["invoice"]
         clock.shift(timedelta(hours=80))  # staff take longer than the 72 h checkout window

@@ -22,7 +22,7 @@ def people(make_user, token_for, key_for):
 def submitted(client, people):
     """A submitted encounter of `member` (subscriber, ready patient)."""
     subscribe(client, people["member"], people["admin"], plan="yearly")
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     body = ask(client, people["key"], patient_id=pid).get_json()
     assert body["status"] == "submitted"
     return {**body, "patient_id": pid}
@@ -118,7 +118,7 @@ def test_list_own_with_filters_and_cursor(client, people, submitted):
 
 def test_queue_is_oldest_first_and_staff_only(client, people):
     subscribe(client, people["member"], people["admin"], plan="yearly")
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as clock:
         ids = []
         for _ in range(3):

@@ -71,20 +71,33 @@ def test_validation_is_422_with_location(client, member, changes, field):
     assert r.get_json()["detail"][0]["loc"] == ["body", field]
 
 
-def test_another_accounts_patient_is_404_everywhere(client, member, make_user, token_for):
+@pytest.mark.parametrize("stranger_role", ["member", "clinician"])
+def test_another_accounts_patient_is_404_everywhere(app, client, member, make_user, token_for, stranger_role):
+    from tests.factories import audit_events
+
     _, h = member
     p = add(client, h)
-    stranger = token_for(make_user())
-    base = f"/api/v1/patients/{p['id']}"
-    calls = [("get", base, None), ("patch", base, {"name": "X"}), ("delete", base, None),
-             ("post", base + "/consent", {"version": "2026-01"}), ("delete", base + "/consent", None),
-             ("post", base + "/id-verification", {"document_type": "passport", "document_number": "X1234567"})]
-    for method, url, body in calls:
-        r = getattr(client, method)(url, json=body, headers=stranger)
-        assert r.status_code == 404, (method, url)
-        assert r.get_json() == {"detail": "Patient not found."}
+    stranger = make_user(role=stranger_role)
+    missing = "00000000-0000-4000-8000-000000000000"
+    calls = [("get", "", None), ("patch", "", {"name": "X"}), ("delete", "", None),
+             ("post", "/consent", {"version": "2026-01"}), ("delete", "/consent", None),
+             ("post", "/id-verification", {"document_type": "passport", "document_number": "X1234567"})]
+    for method, path, body in calls:
+        answers = [getattr(client, method)(f"/api/v1/patients/{pid}{path}", json=body, headers=token_for(stranger))
+                   for pid in (p["id"], missing)]
+        # Existing and missing read the same (status and message).
+        assert [(r.status_code, r.get_json()) for r in answers] == \
+            [(404, {"detail": "Grant not found or access denied."})] * 2, (method, path)
+    # Every refused attempt on the existing patient is audited (the missing one names no patient),
+    # even those refused inside a write transaction, and the holder sees them in the access log.
+    denied = audit_events(app, patient_id=p["id"], outcome="denied")
+    assert len(denied) == len(calls) and {e.actor_user_id for e in denied} == {stranger.id}
+    assert audit_events(app, patient_id=missing) == []
+    log = client.get(f"/api/v1/patients/{p['id']}/access-log", headers=h).get_json()["data"]
+    assert sum(1 for e in log if e["outcome"] == "denied" and e["actor_email"] == stranger.email) == len(calls)
+    assert client.get(f"/api/v1/patients/{p['id']}", headers=h).get_json()["name"] == "Alice Example"  # unchanged
     assert client.get("/api/v1/patients/not-a-uuid", headers=h).status_code == 404
-    assert client.get("/api/v1/patients", headers=stranger).get_json()["data"] == []
+    assert client.get("/api/v1/patients", headers=token_for(stranger)).get_json()["data"] == []
 
 
 def test_patients_need_an_account(client):
@@ -122,7 +135,14 @@ def test_id_verification_masked_then_approved_or_rejected_by_staff(client, membe
 
     assert client.get("/api/v1/id-verifications", headers=h).status_code == 403
     assert client.post(f"/api/v1/patients/{p['id']}/id-verification/approve", json={}, headers=h).status_code == 403
-    staff = token_for(make_user(role="clinician"))
+    # Only admins review ID verifications; a clinician is refused before any lookup, so an
+    # existing and a missing patient read the same.
+    doctor = token_for(make_user(role="clinician"))
+    assert client.get("/api/v1/id-verifications", headers=doctor).status_code == 403
+    for pid in (p["id"], "00000000-0000-4000-8000-000000000000"):
+        r = client.post(f"/api/v1/patients/{pid}/id-verification/approve", json={}, headers=doctor)
+        assert (r.status_code, r.get_json()) == (403, {"detail": "Your role does not allow this."})
+    staff = token_for(make_user(role="admin"))
     pending = client.get("/api/v1/id-verifications?status=pending", headers=staff).get_json()["data"]
     assert [x["patient_id"] for x in pending] == [p["id"], q["id"]]
     assert pending[0]["patient_name"] == "Alice Example"

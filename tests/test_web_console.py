@@ -12,8 +12,9 @@ PASSWORD = "correct horse battery"
 def test_closed_encounter_shows_its_summary_and_plain_relationship(app, client, make_user, token_for, key_for):
     member, doc = make_user(), make_user(role="clinician", password=PASSWORD)
     api = app.test_client()
-    subscribe(api, token_for(member), token_for(make_user(role="admin")), plan="yearly")
-    pid = ready_patient(api, token_for(member), token_for(doc))
+    admin = make_user(role="admin")
+    subscribe(api, token_for(member), token_for(admin), plan="yearly")
+    pid = ready_patient(api, token_for(member), token_for(admin))
     eid = ask(api, key_for(member), patient_id=pid).get_json()["encounter_id"]
     url = f"/api/v1/encounters/{eid}"
     assert api.post(url + "/take", headers=token_for(doc)).status_code == 200

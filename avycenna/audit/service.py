@@ -3,6 +3,8 @@ import json
 
 from flask import g, has_request_context
 
+from avycenna.db import database
+
 from avycenna.audit.models import AuditEvent
 
 
@@ -30,10 +32,32 @@ def record(action, *, patient_id=None, target_type=None, target_id=None, outcome
     `user_id` names the account acted on when the actor is anonymous (a failed
     login). `details` must never hold a secret, a code or clinical text.
     """
-    fields = _actor_fields()
+    return _create(_actor_fields(), action, patient_id, target_type, target_id, outcome, user_id, details)
+
+
+def _create(actor, action, patient_id, target_type, target_id, outcome, user_id, details):
+    fields = dict(actor)
     if user_id and not fields.get("actor_user_id"):
         fields["actor_user_id"] = user_id
     return AuditEvent.create(action=action, outcome=outcome,
                              patient_id=str(patient_id) if patient_id else None,
                              target_type=target_type, target_id=str(target_id) if target_id else None,
                              details=json.dumps(details, default=str, sort_keys=True), **fields)
+
+
+def record_refusal(action, *, patient_id=None, target_type=None, target_id=None, **details):
+    """Record a refused attempt (outcome "denied"), even when the refusal rolls back the
+    transaction it happened in: inside one, the event waits in `g` until `write_deferred`
+    writes it after the response is made; outside one it is written at once."""
+    event = (action, patient_id, target_type, target_id, "denied", None, details)
+    if has_request_context() and database.in_transaction():
+        g.setdefault("deferred_audit", []).append((_actor_fields(), *event))
+    else:
+        _create(_actor_fields(), *event)
+
+
+def write_deferred(response):
+    """After each request: write the refusals `record_refusal` kept back."""
+    for event in g.pop("deferred_audit", []):
+        _create(*event)
+    return response

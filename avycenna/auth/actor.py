@@ -37,6 +37,7 @@ class Actor:
     user: Optional[object] = None
     api_key: Optional[object] = None
     encounter_token: Optional[str] = None
+    claims: Optional[dict] = None  # a JWT's verified claims
 
     @property
     def is_user(self):
@@ -98,7 +99,7 @@ def _resolve():
         user = claims and User.get_or_none(User.id == claims["sub"])
         if not user or not user.is_active:
             return Actor("anonymous"), "Invalid or expired token."
-        return Actor("user", user=user), None
+        return Actor("user", user=user, claims=claims), None
     if kind == "encounter":
         return Actor("encounter", encounter_token=value), None
     if kind == "refresh":

@@ -41,3 +41,17 @@ class OtpCode(BaseModel):
     expires_at = DateTimeField()
     attempts = IntegerField(default=0)
     consumed_at = DateTimeField(null=True)  # used, burned or superseded
+
+
+class BrowserSession(BaseModel):
+    """One signed-in browser. The page cookie holds a random token; only its SHA-256 is kept.
+
+    Checked on every page request, so revoking the row (sign-out, "sign out everywhere", a
+    password change, a disabled account) ends that browser's session on its next request.
+    """
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("ses"))
+    user = ForeignKeyField(User, backref="browser_sessions", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)  # the sign-in time (fresh proof for password changes)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)

@@ -35,6 +35,14 @@ def issue_refresh_token(user, family=None):
     return token
 
 
+def family_of(token):
+    """(family, sign-in time) of a refresh token: the family's first token was issued at sign-in."""
+    row = find_token(token)
+    first = (RefreshToken.select(RefreshToken.created_at).where(RefreshToken.family == row.family)
+             .order_by(RefreshToken.created_at).first())
+    return row.family, first.created_at
+
+
 def find_token(token, lock=False):
     query = RefreshToken.select().where(RefreshToken.token_hash == hash_token(token or ""))
     return (locked(query) if lock else query).first()
@@ -46,9 +54,10 @@ def revoke_family(family):
 
 
 def revoke_all(user):
-    """Sign `user` out everywhere: every refresh family of theirs stops working."""
-    RefreshToken.update(revoked_at=utcnow()).where(
-        (RefreshToken.user == user) & RefreshToken.revoked_at.is_null()).execute()
+    """Sign `user` out everywhere: every refresh family and every browser session ends."""
+    from avycenna.auth.sessions import end_sign_ins
+
+    end_sign_ins(user)
 
 
 def rotate(token):

@@ -28,6 +28,15 @@ class UserSchema(Schema):
 class UpdateMeSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
+    old_password = fields.String(load_only=True, validate=validate.Length(max=1024), metadata={
+        "description": "Your current password. Needed to set or change the password unless this "
+                       "access token comes from a sign-in within the last few minutes (never enough "
+                       "with an API key alone)."})
+
+
+class ChangePasswordSchema(Schema):
+    """The pages' password form: the new password, and the old one unless the sign-in is fresh."""
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
     old_password = fields.String(load_only=True, validate=validate.Length(max=1024))
 
 

@@ -17,7 +17,8 @@ def token_response(user, refresh_token=None):
     if refresh_token is None:
         with write_transaction():
             refresh_token = refresh.issue_refresh_token(user)
-    return {"access_token": issue_access_token(user), "refresh_token": refresh_token,
+    family, signed_in_at = refresh.family_of(refresh_token)
+    return {"access_token": issue_access_token(user, signed_in_at, family), "refresh_token": refresh_token,
             "token_type": "bearer", "expires_in": int(current_app.config["ACCESS_TOKEN_TTL"])}
 
 

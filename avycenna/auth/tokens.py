@@ -7,7 +7,7 @@ verifies, so rotating the id lets old tokens run out their 15 minutes.
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import jwt
 from flask import current_app
@@ -28,8 +28,13 @@ def access_token_ttl():
     return timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL"])
 
 
-def issue_access_token(user):
-    """A signed 15-minute access token for `user`."""
+def issue_access_token(user, auth_time=None, family=None):
+    """A signed 15-minute access token for `user`.
+
+    `auth_time` (OpenID Connect's claim) is when the person signed in — it survives refreshes —
+    and `fam` names the refresh family the token came from; together they let a password
+    change ask for a recent sign-in and keep the caller's own sign-in alive.
+    """
     now = utcnow()
     kid = current_app.config["JWT_KEY_ID"]
     claims = {
@@ -42,6 +47,11 @@ def issue_access_token(user):
         "exp": now + access_token_ttl(),
         "jti": secrets.token_urlsafe(12),
     }
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time.replace(tzinfo=timezone.utc).timestamp()) if auth_time.tzinfo is None \
+            else int(auth_time.timestamp())
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, _signing_key(kid), algorithm=ALGORITHM, headers={"kid": kid})
 
 

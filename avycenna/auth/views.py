@@ -1,29 +1,27 @@
 """/api/v1/auth: sign in and the caller's own account.
 
 The sign-in endpoints share a tighter per-IP budget (`RATELIMIT_AUTH`) on top of
-the usual per-credential one; OTP sends are also limited per address and per IP.
+the usual per-credential one; OTP sends are also limited per address and per IP, and
+failed password sign-ins per account — each budget shared with the sign-in page
+(`avycenna.auth.limits`).
 """
-import hashlib
-
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth import otp, refresh
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.auth.actor import auth_required, current_actor, current_user
+from avycenna.auth.limits import otp_send_limits, password_account_limit, signin_limit
 from avycenna.auth.schemas import (LoginSchema, LogoutSchema, OtpSendSchema, OtpSentSchema,
                                    OtpVerifySchema, RefreshSchema, TokenSchema, UpdateMeSchema,
                                    UserSchema)
 from avycenna.auth.signin import otp_login, password_login, refresh_login
-from avycenna.auth.users import normalize_email, update_profile
-from avycenna.ratelimit import config_limit, ip_key, limiter
+from avycenna.auth.users import update_profile
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign in with a password or an e-mail code; your own account.")
 
-signin_limit = limiter.shared_limit(config_limit("RATELIMIT_AUTH"), scope="auth", key_func=ip_key,
-                                    override_defaults=False)
 
 
 def token_exchange(args_schema):
@@ -35,17 +33,11 @@ def token_exchange(args_schema):
     return decorate
 
 
-def otp_email_key():
-    """The address an OTP is requested for, hashed (no addresses in the limit storage)."""
-    body = request.get_json(silent=True) or request.form  # the sign-in page posts a form
-    email = body.get("email") if hasattr(body, "get") else None
-    email = normalize_email(email) if isinstance(email, str) else ""
-    return "otp-email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
-
-
 @blp.route("/login")
 class Login(MethodView):
+    @password_account_limit
     @token_exchange(LoginSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, body):
         """Exchange e-mail and password for an access token and a refresh token."""
         return password_login(body["email"], body["password"])
@@ -54,9 +46,7 @@ class Login(MethodView):
 @blp.route("/otp/send")
 class OtpSend(MethodView):
     @signin_limit
-    @limiter.limit(config_limit("RATELIMIT_OTP_EMAIL"), key_func=otp_email_key, override_defaults=False,
-                   deduct_when=lambda response: response.status_code == 202)
-    @limiter.limit(config_limit("RATELIMIT_OTP_IP"), key_func=ip_key, override_defaults=False)
+    @otp_send_limits
     @blp.arguments(OtpSendSchema)
     @blp.response(202, OtpSentSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -95,6 +85,17 @@ class Logout(MethodView):
         record("auth.logout", user_id=user.id, everywhere=body["everywhere"])
 
 
+def jwt_sign_in():
+    """When the caller's access token says it signed in, and its refresh family (none for a key)."""
+    from datetime import datetime, timezone
+
+    claims = current_actor().claims or {}
+    auth_time = claims.get("auth_time")
+    signed_in_at = datetime.fromtimestamp(auth_time, timezone.utc).replace(tzinfo=None) \
+        if isinstance(auth_time, int) else None
+    return {"signed_in_at": signed_in_at, "keep_family": claims.get("fam")}
+
+
 @blp.route("/me")
 class Me(MethodView):
     @auth_required()
@@ -107,5 +108,10 @@ class Me(MethodView):
     @blp.arguments(UpdateMeSchema)
     @blp.response(200, UserSchema)
     def patch(self, body):
-        """Change your name or password (the old password is needed when one is set)."""
-        return update_profile(current_user(), **body)
+        """Change your name or password.
+
+        Setting or changing the password needs `old_password`, or a sign-in (of the access
+        token's session) within the last few minutes; an API key alone never can. Every other
+        sign-in of the account (refresh tokens, browser sessions) ends.
+        """
+        return update_profile(current_user(), **body, **jwt_sign_in())

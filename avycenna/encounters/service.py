@@ -94,11 +94,20 @@ def owned_encounter(user, encounter_id, lock=False):
     return encounter
 
 
+def acts_as_clinician(user, encounter):
+    """The clinician who took `encounter` — while their role is still clinician — or an admin.
+
+    The role is read from the account on every request, so a clinician made a member loses
+    the encounters they took (and their messages) at once."""
+    if encounter.clinician_id is None:
+        return False
+    return user.role == "admin" or (user.role == "clinician" and encounter.clinician_id == user.id)
+
+
 def assigned_encounter(user, encounter_id):
     """An encounter this clinician took (admins: any that was taken)."""
     encounter = _load(encounter_id)
-    if encounter is None or encounter.clinician_id is None or not (
-            encounter.clinician_id == user.id or user.role == "admin"):
+    if encounter is None or not acts_as_clinician(user, encounter):
         not_found("Encounter not found.")
     return encounter
 
@@ -242,9 +251,7 @@ def messaging_role(user, encounter):
     """'member' for the owner, 'clinician' for the clinician who took it (or an admin)."""
     if encounter.account_id == user.id:
         return "member"
-    if encounter.clinician_id is not None and (encounter.clinician_id == user.id or user.role == "admin"):
-        return "clinician"
-    return None
+    return "clinician" if acts_as_clinician(user, encounter) else None
 
 
 def member_or_clinician_encounter(user, encounter_id, lock=False):

@@ -1,18 +1,42 @@
-"""The one rule for reading or changing a patient's data.
+"""The one rule for reading or changing a patient's data, and for seeing who a patient is.
 
-The account that owns the patient may; so may a clinician holding an active
-grant on that patient with the needed scope. Anyone else gets the same 404 as a
-patient that does not exist, so nothing is revealed; the refusal is audited.
+The account that owns the patient may; so may a clinician holding an active grant on that
+patient with the needed scope. Anyone else gets the same 404 as a patient that does not
+exist, so nothing is revealed; a refusal on an existing patient is audited, so the holder
+sees it in the access log.
+
+A patient's identity (name, date of birth, sex) is shown to a clinician only under an active
+grant with the `profile` scope, or while they hold (took and have not closed) an encounter of
+that patient (`identity_access`). Every page and endpoint that names a patient asks it, and
+every such read by a clinician is audited with the grant it went through.
 """
 import uuid
 
 from flask import g
 
-from avycenna.audit.service import record
+from avycenna.audit.service import record, record_refusal
 from avycenna.auth.actor import current_user
 from avycenna.errors import fail
 from avycenna.grants.service import DENIED, active_grant
 from avycenna.patients.models import Patient
+
+HELD_STATUSES = ("in_review", "answered")  # an encounter a clinician took and still holds
+
+
+def _uuid(patient_id):
+    try:
+        return uuid.UUID(str(patient_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def refuse(patient_id, scope=None, action=None):
+    """The 404 that reveals nothing; an attempt on an existing patient is audited first."""
+    pid = _uuid(patient_id)
+    if pid is not None and Patient.select().where(Patient.id == pid).exists():
+        details = {k: v for k, v in (("scope", scope), ("attempted", action)) if v}
+        record_refusal("patient.access", patient_id=pid, target_type="patient", target_id=pid, **details)
+    fail(404, DENIED)
 
 
 def require_patient_access(patient_id, scope, owner_only=False):
@@ -22,11 +46,8 @@ def require_patient_access(patient_id, scope, owner_only=False):
     events can name it.
     """
     user = current_user()
-    try:
-        patient_uuid = uuid.UUID(str(patient_id))
-    except ValueError:
-        fail(404, DENIED)
-    patient = Patient.get_or_none((Patient.id == patient_uuid) & Patient.archived_at.is_null())
+    pid = _uuid(patient_id)
+    patient = Patient.get_or_none((Patient.id == pid) & Patient.archived_at.is_null()) if pid else None
     g.access_grant = None
     if patient is not None and user is not None:
         if patient.account_id == user.id:
@@ -35,13 +56,56 @@ def require_patient_access(patient_id, scope, owner_only=False):
             g.access_grant = active_grant(user, patient, scope)
             if g.access_grant is not None:
                 return patient
-        # The caller learns nothing; the holder's access log shows the attempt.
-        record("patient.access", patient_id=patient.id, target_type="patient", target_id=patient.id,
-               outcome="denied", scope=scope)
-    fail(404, DENIED)
+    refuse(patient_id, scope)
 
 
 def grant_details():
     """Audit details naming the grant the current access went through, if any."""
     grant = g.get("access_grant")
     return {"grant_id": grant.id} if grant is not None else {}
+
+
+# Identity ---------------------------------------------------------------------------------
+
+def _holds_encounter(user, patient_id):
+    from avycenna.encounters.models import Encounter
+
+    return Encounter.select().where((Encounter.clinician == user.id) & (Encounter.patient == patient_id)
+                                    & Encounter.status.in_(HELD_STATUSES)).exists()
+
+
+def identity_access(user, patient):
+    """Why `user` may see `patient`'s name, date of birth and sex: "owner", "admin",
+    "encounter", the active `profile` Grant — or None (they may not)."""
+    if user is None or patient is None:
+        return None
+    if patient.account_id == user.id:
+        return "owner"
+    if user.role == "admin":
+        return "admin"
+    if user.role != "clinician":
+        return None
+    grant = active_grant(user, patient.id, "profile")
+    if grant is not None:
+        return grant
+    return "encounter" if _holds_encounter(user, patient.id) else None
+
+
+def shown_identity(user, patient, context):
+    """`patient` if `user` may see who it is (the read audited when it goes through a grant or
+    an encounter), else None. `context` names the list or page that shows it."""
+    reason = identity_access(user, patient)
+    if reason is None:
+        return None
+    if reason not in ("owner", "admin"):
+        details = {"via": "encounter"} if reason == "encounter" else {"grant_id": reason.id}
+        record("patient.identity.read", patient_id=patient.id, target_type="patient",
+               target_id=patient.id, context=context, **details)
+    return patient
+
+
+def shown_identities(user, patient_ids, context):
+    """{patient_id: Patient} of the patients among `patient_ids` whose identity `user` may see."""
+    ids = {pid for pid in patient_ids if pid is not None}
+    patients = Patient.select().where(Patient.id.in_(list(ids))) if ids else []
+    return {p.id: p for p in patients if shown_identity(user, p, context) is not None}

@@ -43,8 +43,13 @@ class GrantSchema(Schema):
     scopes = fields.List(fields.String())
     message = fields.String(allow_none=True)
     clinician = fields.Nested(PersonSchema)
-    patient = fields.Nested(PatientSummarySchema, allow_none=True,
-                            metadata={"description": "Shown to the clinician while the grant is active."})
+    patient_id = fields.UUID(allow_none=True, metadata={
+        "description": "The patient the grant is for: shown to the holder once accepted, and to the "
+                       "clinician while the grant is active."})
+    patient = fields.Nested(PatientSummarySchema, allow_none=True, metadata={
+        "description": "Who the patient is: shown to the holder, and to the clinician only while an active "
+                       "grant of theirs includes the `profile` scope (or while they hold an encounter of "
+                       "this patient); every such read is in the patient's access log."})
     expires_at = Timestamp(allow_none=True)
     created_at = Timestamp()
     responded_at = Timestamp(allow_none=True)

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.grants import service
 from avycenna.grants.models import Grant
+from avycenna.grants.present import present as present_grant, present_all
 from avycenna.grants.schemas import AcceptSchema, GrantListArgs, GrantPageSchema, GrantSchema, NewGrantSchema
 from avycenna.pagination import paginate
 
@@ -14,19 +15,12 @@ blp = Blueprint("grants", __name__, url_prefix="/api/v1/grants",
 
 def present(grant):
     """The response form of a grant for the current user."""
-    user = current_user()
-    status = service.effective_status(grant)
-    show_patient = grant.patient_id is not None and (status == "active" or grant.clinician_id != user.id)
-    clinician = grant.clinician
-    fields = ("id", "email", "message", "expires_at", "created_at", "responded_at", "revoked_at", "revoked_by")
-    return {**{name: getattr(grant, name) for name in fields}, "status": status, "scopes": grant.scope_list,
-            "clinician": {"id": clinician.id, "name": clinician.name, "email": clinician.email},
-            "patient": grant.patient if show_patient else None}
+    return present_grant(grant, current_user())
 
 
 def page(query, args):
     result = paginate(query, (Grant.created_at, Grant.id), args["limit"], args["cursor"], descending=True)
-    return {"data": [present(g) for g in result["data"]], "next_cursor": result["next_cursor"]}
+    return {"data": present_all(result["data"], current_user()), "next_cursor": result["next_cursor"]}
 
 
 @blp.route("")

@@ -3,19 +3,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from avycenna.auth.actor import auth_required
-from avycenna.auth.models import STAFF_ROLES
 from avycenna.patients.schemas import IdVerificationListArgs, IdVerificationPage
 from avycenna.patients.service import list_id_verifications
 
 blp = Blueprint("id_verifications", __name__, url_prefix="/api/v1/id-verifications",
-                description="Staff review of patients' ID-verification requests.")
+                description="Admins review patients' ID-verification requests.")
 
 
 @blp.route("")
 class IdVerifications(MethodView):
-    @auth_required(*STAFF_ROLES)
+    @auth_required("admin")
     @blp.arguments(IdVerificationListArgs, location="query")
     @blp.response(200, IdVerificationPage)
     def get(self, args):
-        """Staff: ID-verification requests by status (pending first by default), oldest first."""
+        """Admins: ID-verification requests by status (pending first by default), oldest first."""
         return list_id_verifications(args["status"], args["limit"], args["cursor"])

@@ -31,11 +31,14 @@ def owned_patient(user, patient_id, include_archived=False, lock=False):
     return (locked(query) if lock else query).first()
 
 
-def get_patient(user, patient_id, include_archived=True, lock=False):
-    """The caller's own patient, or 404."""
+def get_patient(user, patient_id, include_archived=True, lock=False, action=None):
+    """The caller's own patient, or the grant rule's 404 (an attempt on another account's
+    patient is audited, so its holder sees it)."""
+    from avycenna.grants.access import refuse
+
     patient = owned_patient(user, patient_id, include_archived=include_archived, lock=lock)
     if patient is None:
-        not_found("Patient not found.")
+        refuse(patient_id, action=action)
     return patient
 
 
@@ -44,13 +47,13 @@ def readable_patient(user, patient_id):
 
     Anyone else gets the 404 of the grant rule, which reveals nothing.
     """
+    from avycenna.grants.access import refuse, require_patient_access
+
     patient = owned_patient(user, patient_id, include_archived=True)
     if patient is not None:
         return patient
     if user.role != "clinician":
-        not_found("Patient not found.")
-    from avycenna.grants.access import require_patient_access
-
+        refuse(patient_id, "profile", "read")
     return require_patient_access(patient_id, "profile")
 
 
@@ -109,7 +112,7 @@ def _store(patient, **values):
 
 @transaction
 def update_patient(user, patient_id, changes):
-    patient = get_patient(user, patient_id, lock=True)
+    patient = get_patient(user, patient_id, lock=True, action="update")
     _require_active(patient)
     if "relationship" in changes:
         _check_single_self(user, changes["relationship"], exclude_id=patient.id)
@@ -123,7 +126,7 @@ def update_patient(user, patient_id, changes):
 @transaction
 def archive_patient(user, patient_id):
     """Hide the patient from lists and new encounters; the record and its history stay."""
-    patient = get_patient(user, patient_id, lock=True)
+    patient = get_patient(user, patient_id, lock=True, action="archive")
     if patient.archived_at is None:
         _store(patient, archived_at=utcnow())
     record("patient.archive", patient_id=patient.id, target_type="patient", target_id=patient.id)
@@ -205,7 +208,11 @@ def list_id_verifications(status, limit, cursor):
 
 
 def review_id_verification(reviewer, patient_id, approve, note=None):
-    """Staff approve or reject the patient's pending request; of two racing reviews one wins."""
+    """An admin approves or rejects the patient's pending request; of two racing reviews one wins.
+
+    Nobody else may: 403 before any lookup, so a missing and an existing patient read the same."""
+    if reviewer.role != "admin":
+        fail(403, "Only admins review ID verifications.")
     row, patient = _review(reviewer, patient_id, approve, note)
     if approve:
         _after_patient_change(patient)

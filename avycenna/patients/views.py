@@ -4,7 +4,6 @@ from flask_smorest import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required, current_user
-from avycenna.auth.models import STAFF_ROLES
 from avycenna.grants.access import grant_details
 from avycenna.patients import service
 from avycenna.patients.schemas import (GiveConsentSchema, IdVerificationSchema, NewIdVerificationSchema,
@@ -96,11 +95,11 @@ class IdVerificationRequest(MethodView):
 
 @blp.route("/<string:patient_id>/id-verification/<any(approve, reject):decision>")
 class ReviewIdVerification(MethodView):
-    @auth_required(*STAFF_ROLES)
+    @auth_required("admin")
     @blp.arguments(ReviewSchema)
     @blp.response(200, IdVerificationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, patient_id, decision):
-        """Staff: `approve` or `reject` the patient's pending ID verification (optional note)."""
+        """Admins: `approve` or `reject` the patient's pending ID verification (optional note)."""
         return service.review_id_verification(current_user(), patient_id, decision == "approve", body["note"])

@@ -40,7 +40,7 @@ bp.after_request(add_security_headers)
 errors.register_page_handlers(bp)
 limiter.limit(page_limit, key_func=page_limit_key)(bp)
 
-from avycenna.web import (account, admin, checkout, console, encounters_and_billing, filters,  # noqa: E402,F401
+from avycenna.web import (account, account_security, admin, checkout, console, encounters_and_billing, filters,  # noqa: E402,F401
                           grants_pages, patients, signin)  # (routes)
 
 

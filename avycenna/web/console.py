@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
+from avycenna.grants.access import shown_identities
 from avycenna.web import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
@@ -15,7 +16,8 @@ def console():
     user = page_user()
     queue = encounters.queue(50, request.args.get("cursor"))
     mine = encounters.taken_by(user)
-    return render_template("web/console.html", queue=queue, mine=mine)
+    names = shown_identities(user, [e.patient_id for e in queue["data"] + mine], "console.queue")
+    return render_template("web/console.html", queue=queue, mine=mine, names=names)
 
 
 def render_encounter(encounter_id, errors=None, status=200, section=None, values=None):

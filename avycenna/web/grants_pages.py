@@ -8,8 +8,9 @@ from avycenna.audit import queries as audit_log
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.clock import utcnow
 from avycenna.grants import service as grants
-from avycenna.grants.access import require_patient_access
+from avycenna.grants.access import require_patient_access, shown_identity
 from avycenna.grants.models import SCOPES, Grant
+from avycenna.grants.present import present_all
 from avycenna.grants.schemas import NewGrantSchema
 from avycenna.wearables import service as wearables
 from avycenna.web import bp, charts
@@ -26,6 +27,12 @@ def patient_access(user, patient):
     """The grants on this patient, for its page."""
     return {"grants": [g for g in grants.incoming(user).order_by(Grant.created_at.desc())
                        if g.patient_id == patient.id]}
+
+
+@bp.app_template_global()
+def unnamed(patient_id):
+    """How a page refers to a patient whose identity the reader may not see."""
+    return f"Patient {str(patient_id)[:8]}"
 
 
 @bp.app_template_filter("grant_status")
@@ -74,7 +81,8 @@ def access_log(patient_id):
 @bp.get("/console/patients")
 @signin_required(*STAFF_ROLES)
 def console_patients(errors=None, values=None, status=200):
-    rows = list(grants.outgoing(page_user()).order_by(Grant.created_at.desc()))
+    user = page_user()
+    rows = present_all(grants.outgoing(user).order_by(Grant.created_at.desc()), user, "console.patients")
     return render_template("web/console_patients.html", grants=rows, scopes=SCOPES,
                            errors=errors or {}, values=values or {}), status
 
@@ -105,11 +113,13 @@ def chart_range(now):
 @signin_required(*STAFF_ROLES)
 def console_patient(patient_id):
     patient = require_patient_access(patient_id, "wearables")
+    identity = shown_identity(page_user(), patient, "console.patient")
     key, start, end, bucket = chart_range(utcnow())
     drawn = []
     for spec in charts.CHARTS:
         data = wearables.read_summary(patient, spec.type, bucket, wearables.iso_to_ms(start),
                                       wearables.iso_to_ms(end))
         drawn.append((spec, charts.render(spec, data, start, end, bucket)))
-    return render_template("web/console_patient.html", patient=patient, charts=drawn, range=key,
+    return render_template("web/console_patient.html", patient=patient, identity=identity, charts=drawn,
+                           who=identity.name if identity else unnamed(patient.id), range=key,
                            ranges=list(RANGE_LABELS.items()), start=start, end=end)

@@ -64,6 +64,7 @@ def patient(patient_id):
 @bp.post("/account/patients/<patient_id>")
 @signin_required()
 def update_patient(patient_id):
+    patients.get_patient(page_user(), patient_id, action="update")  # another account's: 404, audited once
     _, errors = submit(PatchPatientSchema(), request.form,
                        lambda data: patients.update_patient(page_user(), patient_id, data),
                        required_by=NewPatientSchema())

@@ -1,7 +1,9 @@
-"""Browser sign-in: Flask's signed session cookie holds the account id.
+"""Browser sign-in: Flask's signed session cookie names a server-side session row.
 
 The cookie is read only by the pages; the JSON API ignores it. On every page request the
-account is loaded again, so a disabled account is signed out at once.
+session row and its account are loaded again, so signing out, "sign out everywhere", a
+password change and a disabled account end a browser's session on its next request — even
+one holding a copy of the cookie.
 """
 from functools import wraps
 from urllib.parse import urlsplit
@@ -9,19 +11,19 @@ from urllib.parse import urlsplit
 from flask import abort, g, redirect, request, session, url_for
 
 from avycenna.auth.actor import Actor
-from avycenna.auth.models import User
-from avycenna.clock import isoformat, utcnow
+from avycenna.auth.sessions import end_browser_session, live_browser_session, start_browser_session
 
 
 def load_session_user():
     """Before every page: `g.actor` is the signed-in account (kind "session") or anonymous."""
-    user_id = session.get("uid")
-    user = User.get_or_none(User.id == user_id) if user_id else None
-    if user_id and (user is None or not user.is_active):
+    if "uid" not in session:
+        return
+    row = live_browser_session(session.get("sid"))
+    if row is None or row.user_id != session["uid"]:
         session.clear()
-        user = None
-    if user is not None:
-        g.actor = Actor("session", user=user)
+        return
+    g.browser_session = row
+    g.actor = Actor("session", user=row.user)
 
 
 def page_user():
@@ -32,14 +34,27 @@ def page_user():
 
 def sign_in(user):
     """Start a fresh browser session for `user` (a new session, never the old one reused)."""
+    old = g.pop("browser_session", None)
+    if old is not None:
+        end_browser_session(old)
+    row, token = start_browser_session(user)
     session.clear()
     session.permanent = True
-    session["uid"] = user.id
-    session["since"] = isoformat(utcnow())
+    session["uid"], session["sid"] = user.id, token
+    g.browser_session = row
     g.actor = Actor("session", user=user)
 
 
+def current_browser_session():
+    """This browser's session row (signed in), or None."""
+    return g.get("browser_session")
+
+
 def sign_out():
+    """End this browser's session: the cookie, and the row (so a copy of the cookie dies too)."""
+    row = g.pop("browser_session", None)
+    if row is not None:
+        end_browser_session(row)
     session.clear()
     g.actor = Actor("anonymous")
 

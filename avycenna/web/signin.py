@@ -1,18 +1,17 @@
 """Sign in to the pages by e-mail code (or password), and sign out.
 
 The same rules and budgets as the API: `otp.send_code` / `otp.verify_code` and
-`password_login`, under the API's shared per-IP sign-in budget and per-address
-code budget.
+`password_login`, under the very budgets of the API (`avycenna.auth.limits`): one
+count per IP, per address and per account whichever of the two is used.
 """
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from avycenna.auth import otp
+from avycenna.auth.limits import otp_send_limits, password_account_limit, signin_limit
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.auth.schemas import LoginSchema, OtpSendSchema, OtpVerifySchema
 from avycenna.auth.signin import password_login
 from avycenna.auth.users import find_user_by_email
-from avycenna.auth.views import otp_email_key, signin_limit
-from avycenna.ratelimit import config_limit, ip_key, limiter
 from avycenna.web import bp
 from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, safe_next, sign_in, sign_out
@@ -50,9 +49,7 @@ def signin():
 
 @bp.post("/signin/code")
 @signin_limit
-@limiter.limit(config_limit("RATELIMIT_OTP_EMAIL"), key_func=otp_email_key, override_defaults=False,
-               deduct_when=lambda response: response.status_code == 302)
-@limiter.limit(config_limit("RATELIMIT_OTP_IP"), key_func=ip_key, override_defaults=False)
+@otp_send_limits
 def send_code():
     data, errors = parse(OtpSendSchema(), request.form)
     if errors:
@@ -90,6 +87,7 @@ def verify_code():
 
 @bp.post("/signin/password")
 @signin_limit
+@password_account_limit
 def signin_password():
     data, errors = parse(LoginSchema(), request.form)
     if errors:
