@@ -50,17 +50,19 @@ def create_app(test_config=None):
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from avycenna import api, cli, errors, http
+    from avycenna import api, cli, errors, http, jsonbody
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
     from avycenna import ratelimit, web
 
+    jsonbody.init_app(app)
     db.init_app(app)
     app.before_request(http.assign_request_id)
     app.before_request(load_actor)
     ratelimit.init_app(app)
     app.before_request(reject_invalid_credentials)
     app.before_request(http.require_json_body)
+    app.before_request(http.reject_unstorable_text)
     app.after_request(http.add_request_id)
     errors.register(app)
     docs.init_app(app)

@@ -5,6 +5,7 @@ import uuid
 from flask import current_app, g, request
 
 from avycenna.errors import fail
+from avycenna.jsonbody import check_text
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -25,6 +26,19 @@ def require_json_body():
         fail(415, "Request body must be JSON (Content-Type: application/json).")
 
 
+def reject_unstorable_text():
+    """A NUL character (or unpaired surrogate) in the path, query or a form is a 400.
+
+    JSON bodies get the same rule from `avycenna.jsonbody`; nothing of the kind can be
+    stored in PostgreSQL or sent in a mail, so it never reaches a view.
+    """
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        texts += [*request.form.keys(), *request.form.values()]
+    if not all(map(check_text, texts)):
+        fail(400, "Text may not contain NUL characters or unpaired surrogates.")
+
+
 def public_url(path):
     """An absolute link for people: `PUBLIC_BASE_URL` (or this request's host) + `path`."""
     base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
@@ -39,4 +53,5 @@ def add_request_id(response):
 def init_app(app):
     app.before_request(assign_request_id)
     app.before_request(require_json_body)
+    app.before_request(reject_unstorable_text)
     app.after_request(add_request_id)

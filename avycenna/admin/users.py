@@ -4,7 +4,7 @@ Disabling an account stops it at once: the credential check refuses its access
 tokens and API keys on the next request, and its refresh tokens are revoked.
 """
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 from marshmallow import Schema, fields, validate
 
 from avycenna.audit.service import record

@@ -7,7 +7,7 @@ import hashlib
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth import otp, refresh
