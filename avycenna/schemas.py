@@ -1,5 +1,7 @@
-"""Schema pieces every resource uses: timestamps, errors, cursor pages."""
-from marshmallow import Schema, fields, validate
+"""Schema pieces every resource uses: timestamps, names, booleans, errors, cursor pages."""
+import unicodedata
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from avycenna.clock import isoformat, to_naive_utc
 
@@ -17,6 +19,40 @@ class Timestamp(fields.DateTime):
         return to_naive_utc(parsed)
 
     default_error_messages = {"timezone": "Timestamp needs a timezone, e.g. 2026-01-15T09:00:00Z."}
+
+
+INVISIBLE = ("Cc", "Cf", "Zs", "Zl", "Zp")  # control, format (zero-width …), spaces, line breaks
+
+
+def is_blank(text):
+    """True when `text` shows nothing: only spaces, control, zero-width or line-break characters."""
+    return all(unicodedata.category(char) in INVISIBLE for char in text)
+
+
+def not_blank(value):
+    """A validator: refuses text made only of spaces, control or zero-width characters."""
+    if is_blank(value):
+        raise ValidationError("Cannot be blank.")
+
+
+def one_line(value):
+    """A validator for names, which reach mail headers: no line breaks or control characters."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise ValidationError("May not contain line breaks or control characters.")
+
+
+def Name(max_length=200, **kwargs):
+    """A person's or thing's name: 1–`max_length` characters on one line, not blank."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), one_line, not_blank], **kwargs)
+
+
+class Boolean(fields.Boolean):
+    """JSON `true` or `false` only: 0/1, "yes" and friends are not booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:  # 1 == True, so marshmallow's truthy set would take it
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class ErrorSchema(Schema):

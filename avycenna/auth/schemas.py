@@ -1,7 +1,7 @@
 """Request and response bodies of /api/v1/auth."""
 from marshmallow import Schema, fields, validate
 
-from avycenna.schemas import Timestamp
+from avycenna.schemas import Boolean, Name, Timestamp
 
 
 class LoginSchema(Schema):
@@ -26,7 +26,7 @@ class UserSchema(Schema):
 
 
 class UpdateMeSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
     old_password = fields.String(load_only=True, validate=validate.Length(max=1024))
 
@@ -53,5 +53,5 @@ class RefreshSchema(Schema):
 
 
 class LogoutSchema(RefreshSchema):
-    everywhere = fields.Boolean(load_default=False,
+    everywhere = Boolean(load_default=False,
                                 metadata={"description": "Revoke every refresh token of the account."})
