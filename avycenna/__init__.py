@@ -64,6 +64,7 @@ def create_app(test_config=None):
     app.before_request(http.require_json_body)
     app.before_request(http.reject_unstorable_text)
     app.after_request(http.add_request_id)
+    app.after_request(http.honest_empty_responses)
     errors.register(app)
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)

@@ -1,4 +1,5 @@
 """Request hooks shared by every endpoint: request ids and the JSON-only body rule."""
+import json
 import re
 import uuid
 
@@ -50,8 +51,20 @@ def add_request_id(response):
     return response
 
 
+def honest_empty_responses(response):
+    """A 204 has no content, so no content type; OPTIONS answers JSON, not an empty HTML page."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    elif request.method == "OPTIONS" and response.status_code == 200 and not response.get_data():
+        allow = sorted(filter(None, (m.strip() for m in response.headers.get("Allow", "").split(","))))
+        response.set_data(json.dumps({"allow": allow}))
+        response.mimetype = "application/json"
+    return response
+
+
 def init_app(app):
     app.before_request(assign_request_id)
     app.before_request(require_json_body)
     app.before_request(reject_unstorable_text)
     app.after_request(add_request_id)
+    app.after_request(honest_empty_responses)

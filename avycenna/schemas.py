@@ -1,13 +1,21 @@
 """Schema pieces every resource uses: timestamps, names, booleans, errors, cursor pages."""
 import unicodedata
+from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avycenna.clock import isoformat, to_naive_utc
 
 
 class Timestamp(fields.DateTime):
-    """ISO 8601 UTC with `Z` out; any ISO 8601 with an offset (or `Z`) in."""
+    """ISO 8601 UTC with `Z` out; any ISO 8601 with an offset (or `Z`) in, from EARLIEST to LATEST.
+
+    The bounds leave room for date arithmetic (a default window before `end`, a period
+    after a start) so no accepted time can overflow Python's datetime range.
+    """
+
+    EARLIEST = datetime(1900, 1, 1)
+    LATEST = datetime(9999, 1, 1)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return isoformat(value)
@@ -16,9 +24,16 @@ class Timestamp(fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             raise self.make_error("timezone")
-        return to_naive_utc(parsed)
+        try:
+            utc = to_naive_utc(parsed)
+        except OverflowError:
+            raise self.make_error("range") from None
+        if not self.EARLIEST <= utc < self.LATEST:
+            raise self.make_error("range")
+        return utc
 
-    default_error_messages = {"timezone": "Timestamp needs a timezone, e.g. 2026-01-15T09:00:00Z."}
+    default_error_messages = {"timezone": "Timestamp needs a timezone, e.g. 2026-01-15T09:00:00Z.",
+                              "range": "Timestamp must be from 1900-01-01 up to 9999-01-01 (UTC)."}
 
 
 INVISIBLE = ("Cc", "Cf", "Zs", "Zl", "Zp")  # control, format (zero-width …), spaces, line breaks
@@ -53,6 +68,17 @@ class Boolean(fields.Boolean):
         if type(value) is not bool:  # 1 == True, so marshmallow's truthy set would take it
             raise self.make_error("invalid", input=value)
         return value
+
+
+class ChangeSchema(Schema):
+    """A PATCH body: every field optional, but at least one change (an empty body is a 422)."""
+
+    NOT_CHANGES = ()  # fields that go with a change without being one (e.g. old_password)
+
+    @validates_schema
+    def _some_change(self, data, **kwargs):
+        if not set(data) - set(self.NOT_CHANGES):
+            raise ValidationError("Send at least one field to change.")
 
 
 class ErrorSchema(Schema):

@@ -17,7 +17,7 @@ from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import not_found, validation_error
 from avycenna.pagination import paginate
-from avycenna.schemas import Boolean, Name, PageArgs, Timestamp, page_schema
+from avycenna.schemas import Boolean, ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
 blp = Blueprint("admin_users", __name__, url_prefix="/api/v1/admin/users",
                 description="Accounts, for admins: list, create clinicians and admins, disable.")
@@ -40,7 +40,7 @@ class NewUserSchema(Schema):
                              metadata={"description": "Omit to let the account sign in by e-mail code only."})
 
 
-class UserChangeSchema(Schema):
+class UserChangeSchema(ChangeSchema):
     name = Name()
     role = fields.String(validate=validate.OneOf(ROLES))
     is_active = Boolean(metadata={"description": "false disables the account at once."})

@@ -1,7 +1,7 @@
 """Request and response bodies of /api/v1/auth."""
 from marshmallow import Schema, fields, validate
 
-from avycenna.schemas import Boolean, Name, Timestamp
+from avycenna.schemas import Boolean, ChangeSchema, Name, Timestamp
 
 
 class LoginSchema(Schema):
@@ -25,7 +25,8 @@ class UserSchema(Schema):
     created_at = Timestamp(metadata={"example": "2026-01-15T09:00:00Z"})
 
 
-class UpdateMeSchema(Schema):
+class UpdateMeSchema(ChangeSchema):
+    NOT_CHANGES = ("old_password",)
     name = Name()
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
     old_password = fields.String(load_only=True, validate=validate.Length(max=1024))

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from avycenna.clock import utcnow
 from avycenna.patients.models import DOCUMENT_TYPES, ID_STATUSES, RELATIONSHIPS, SEXES_AT_BIRTH
-from avycenna.schemas import Name, PageArgs, Timestamp, page_schema
+from avycenna.schemas import ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
 
 def _not_future(value):
@@ -22,7 +22,7 @@ class NewPatientSchema(Schema):
                                  validate=validate.OneOf(SEXES_AT_BIRTH))
 
 
-class PatchPatientSchema(Schema):
+class PatchPatientSchema(ChangeSchema):
     name = Name()
     date_of_birth = fields.Date(validate=_not_future)
     relationship = fields.String(validate=validate.OneOf(RELATIONSHIPS))
