@@ -95,18 +95,31 @@ class ValidationErrorSchema(Schema):
     detail = fields.List(fields.Nested(ValidationItemSchema), required=True)
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{0,200}$"
+
+
+def Cursor(**kwargs):
+    """`?cursor=`: the opaque, signed `next_cursor` of the previous page of the same list."""
+    return fields.String(load_default=None, validate=validate.Regexp(CURSOR_PATTERN), metadata={
+        "description": "Opaque: the `next_cursor` of the previous page of this same list, as given. "
+                       "A cursor that was altered or comes from another list is a 422.",
+        "example": "WyIyMDI2LTExLTIwVDA4OjAwOjAwIiwiZ3J0XzEiXQ.5hq3M4y0lYk1bqjYw6n9R1ZcT0E"}, **kwargs)
+
+
 class PageArgs(Schema):
     """`?limit=&cursor=` for keyset-paginated lists."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = Cursor()
 
 
 def page_schema(item_schema, name):
     """`{"data": [...], "next_cursor": …}` for one item schema."""
     return Schema.from_dict({
         "data": fields.List(fields.Nested(item_schema)),
-        "next_cursor": fields.String(allow_none=True),
+        "next_cursor": fields.String(allow_none=True, metadata={
+            "description": "Pass as `?cursor=` for the next page; null on the last page.",
+            "pattern": CURSOR_PATTERN}),
     }, name=name)
 
 
