@@ -46,16 +46,19 @@ def create_app(test_config=None):
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or db.default_url(app.instance_path)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from avycenna import logs
+    logs.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from avycenna import api, cli, errors, http
+    from avycenna import api, cli, errors, http, jsonbody
     from avycenna.audit.service import write_deferred
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
     from avycenna import jobs, ratelimit, web
 
+    jsonbody.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
@@ -64,8 +67,10 @@ def create_app(test_config=None):
     ratelimit.init_app(app)
     app.before_request(reject_invalid_credentials)
     app.before_request(http.require_json_body)
+    app.before_request(http.reject_unstorable_text)
     app.after_request(http.add_request_id)
     app.after_request(write_deferred)
+    app.after_request(http.honest_empty_responses)
     errors.register(app)
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)

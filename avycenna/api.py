@@ -2,10 +2,12 @@
 import http
 
 import flask_smorest
+from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 
 from avycenna.auth.actor import SECURITY_SCHEMES
 from avycenna.errors import http_error_response
+from avycenna.jsonbody import Parser
 from avycenna.schemas import ErrorSchema, ValidationErrorSchema
 
 
@@ -26,6 +28,35 @@ class Api(flask_smorest.Api):
         response = {"description": "Default error response", "schema": ErrorSchema}
         prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every resource's blueprint: arguments are read by the strict parser (`avycenna.jsonbody`)."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+class CommonResponses(BasePlugin):
+    """Document on every API operation the errors any of them can answer.
+
+    A present-but-invalid (or doubled) credential is a 401 everywhere, a body that is
+    not JSON a 415, malformed JSON or a NUL character a 400, a bad parameter or body a
+    422, the rate limit a 429 and an unreachable database a 503.
+    """
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        if not (path or "").startswith("/api/"):
+            return
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            statuses = [400, 401, 429, 503]
+            if "requestBody" in operation:
+                statuses += [413, 415, 422]
+            if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
+                statuses.append(422)
+            for status in statuses:
+                if status not in responses and str(status) not in responses:
+                    responses[status] = http.HTTPStatus(status).name
 
 
 def blueprints():
@@ -54,6 +85,7 @@ def blueprints():
 
 def init_app(app):
     api = Api(app, spec_kwargs={
+        "extra_plugins": [CommonResponses()],
         "info": {"description": "Self-hosted clinical API: accounts, agent encounters, "
                                 "patient data shared through grants, wearables."},
     })

@@ -43,6 +43,17 @@ def default_url(instance_path):
     return "sqlite:///" + os.path.join(instance_path, "avycenna.sqlite3")
 
 
+def private_files(path):
+    """The SQLite file is created 0600 (like the secret key); SQLite gives its WAL and SHM
+    files the database file's mode. Files left wider by an older version are narrowed."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)
+
+
 def make_database(url, synchronous="full"):
     """A Peewee database for `sqlite:///path` or `postgresql://…` URLs.
 
@@ -55,6 +66,7 @@ def make_database(url, synchronous="full"):
         path = url[len("sqlite:///"):]
         if str(synchronous).lower() not in SYNCHRONOUS_MODES:
             raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}")
+        private_files(path)
         # Pooled: closing at the end of a request returns the connection instead of
         # closing it, so SQLite does not checkpoint the WAL (an fsync) after every request.
         return PooledSqliteDatabase(path, pragmas=dict(SQLITE_PRAGMAS, synchronous=str(synchronous).lower()),

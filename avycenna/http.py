@@ -1,10 +1,12 @@
 """Request hooks shared by every endpoint: request ids and the JSON-only body rule."""
+import json
 import re
 import uuid
 
 from flask import current_app, g, request
 
 from avycenna.errors import fail
+from avycenna.jsonbody import check_text
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -25,6 +27,19 @@ def require_json_body():
         fail(415, "Request body must be JSON (Content-Type: application/json).")
 
 
+def reject_unstorable_text():
+    """A NUL character (or unpaired surrogate) in the path, query or a form is a 400.
+
+    JSON bodies get the same rule from `avycenna.jsonbody`; nothing of the kind can be
+    stored in PostgreSQL or sent in a mail, so it never reaches a view.
+    """
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        texts += [*request.form.keys(), *request.form.values()]
+    if not all(map(check_text, texts)):
+        fail(400, "Text may not contain NUL characters or unpaired surrogates.")
+
+
 def public_url(path):
     """An absolute link for people: `PUBLIC_BASE_URL` (or this request's host) + `path`."""
     base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
@@ -36,7 +51,20 @@ def add_request_id(response):
     return response
 
 
+def honest_empty_responses(response):
+    """A 204 has no content, so no content type; OPTIONS answers JSON, not an empty HTML page."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    elif request.method == "OPTIONS" and response.status_code == 200 and not response.get_data():
+        allow = sorted(filter(None, (m.strip() for m in response.headers.get("Allow", "").split(","))))
+        response.set_data(json.dumps({"allow": allow}))
+        response.mimetype = "application/json"
+    return response
+
+
 def init_app(app):
     app.before_request(assign_request_id)
     app.before_request(require_json_body)
+    app.before_request(reject_unstorable_text)
     app.after_request(add_request_id)
+    app.after_request(honest_empty_responses)

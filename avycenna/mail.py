@@ -1,10 +1,14 @@
 """Outgoing e-mail with the standard library: SMTP when `MAIL_HOST` is set, else the log.
 
-Without SMTP the whole message, body included, is written to the server log, so a
-self-hoster can sign in by e-mail code on day one. `send_mail` raises `MailError`
-when the SMTP server cannot be reached or refuses the message.
+Without SMTP a sign-in mail (`send_mail`), body included, is written to the server
+log, so a self-hoster can sign in by e-mail code on day one; any other notice
+(`notify`) is only logged as not sent, without its address. `send_mail` raises
+`MailError` when the message cannot be built or handed to the SMTP server.
+Header text is put on one line first: a name with a line break in it (from before
+names were checked, or from the CLI) cannot add headers.
 """
 import logging
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -19,12 +23,22 @@ class MailError(Exception):
     """The message could not be handed to the SMTP server."""
 
 
+LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(text):
+    """Header text on one line: every run of line breaks or control characters becomes a space."""
+    return LINE_BREAKS.sub(" ", text).strip()
+
+
 def build_message(to, subject, body):
     config = current_app.config
+    if one_line(to) != to:
+        raise MailError("The address holds a line break or control character.")
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="avycenna")
     message.set_content(body)
@@ -33,7 +47,10 @@ def build_message(to, subject, body):
 
 def send_mail(to, subject, body):
     """Send a plain-text mail to `to` (or log it when no SMTP server is configured)."""
-    message = build_message(to, subject, body)
+    try:
+        message = build_message(to, subject, body)
+    except ValueError as exc:  # the email package refuses what it cannot put in a header
+        raise MailError(str(exc)) from exc
     config = current_app.config
     if not config["MAIL_HOST"]:
         log.info("MAIL_HOST is not set; mail written here instead of sent:\n%s", message.as_string())
@@ -65,11 +82,17 @@ def _connect(config):
 def notify(to, subject, body):
     """Send a notification that must not fail the request that caused it.
 
-    Returns True when the mail was handed to an SMTP server; a failure is logged
-    (without the address) and swallowed, since the caller's change already succeeded.
+    Call it after the change it reports is committed. Returns True when the mail was
+    handed to an SMTP server; with no `MAIL_HOST`, or on any failure, it logs that the
+    notice was not sent (never the address or the body) and returns False, since the
+    caller's change already succeeded.
     """
+    if not current_app.config["MAIL_HOST"]:
+        log.info("MAIL_HOST is not set; notice not sent: %s", one_line(subject))
+        return False
     try:
         send_mail(to, subject, body)
-    except MailError:
+    except Exception as exc:  # noqa: BLE001 — a saved change must not become an error response
+        log.warning("notice not sent (%s): %s", type(exc).__name__, one_line(subject))
         return False
-    return bool(current_app.config["MAIL_HOST"])
+    return True

@@ -1,6 +1,6 @@
 """/api/v1/admin/audit-events: the whole audit log for admins, filtered."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.audit import queries
 from avycenna.audit.schemas import AuditEventPageSchema, AuditQueryArgs

@@ -1,6 +1,6 @@
 """/api/v1/admin/invoices: the built-in manual payment provider."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.billing.schemas import InvoiceListArgs, InvoicePage, InvoiceSchema

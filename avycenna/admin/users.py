@@ -4,7 +4,7 @@ Disabling an account stops it at once: the credential check refuses its access
 tokens and API keys on the next request, and its refresh tokens are revoked.
 """
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 from marshmallow import Schema, fields, validate
 
 from avycenna.audit.service import record
@@ -17,14 +17,14 @@ from avycenna.clock import utcnow
 from avycenna.db import locked, transaction
 from avycenna.errors import not_found, validation_error
 from avycenna.pagination import paginate
-from avycenna.schemas import PageArgs, Timestamp, page_schema
+from avycenna.schemas import Boolean, ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
 blp = Blueprint("admin_users", __name__, url_prefix="/api/v1/admin/users",
                 description="Accounts, for admins: list, create clinicians and admins, disable.")
 
 
 class AdminUserSchema(UserSchema):
-    is_active = fields.Boolean()
+    is_active = Boolean()
     disabled_at = Timestamp(allow_none=True)
 
 
@@ -35,15 +35,15 @@ class UserListArgs(PageArgs):
 class NewUserSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Name(load_default="")
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024),
                              metadata={"description": "Omit to let the account sign in by e-mail code only."})
 
 
-class UserChangeSchema(Schema):
-    name = fields.String(validate=validate.Length(max=200))
+class UserChangeSchema(ChangeSchema):
+    name = Name()
     role = fields.String(validate=validate.OneOf(ROLES))
-    is_active = fields.Boolean(metadata={"description": "false disables the account at once."})
+    is_active = Boolean(metadata={"description": "false disables the account at once."})
 
 
 def list_users(role, limit, cursor):

@@ -3,7 +3,7 @@ from functools import wraps
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.agent import service
 from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER

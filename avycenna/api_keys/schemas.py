@@ -1,12 +1,11 @@
 """Bodies of /api/v1/api-keys."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from avycenna.schemas import Timestamp
+from avycenna.schemas import Name, Timestamp
 
 
 class NewKeySchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata={"example": "sync script"})
+    name = Name(100, required=True, metadata={"example": "sync script"})
 
 
 class KeySchema(Schema):

@@ -1,6 +1,6 @@
 """/api/v1/api-keys: personal API keys."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import CreatedKeySchema, KeySchema, NewKeySchema

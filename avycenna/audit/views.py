@@ -1,6 +1,6 @@
 """/api/v1/patients/{id}/access-log: who read or changed a patient's data, for the account holder."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.audit import queries
 from avycenna.audit.schemas import AccessLogPageSchema

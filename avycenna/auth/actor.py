@@ -4,7 +4,8 @@ Order (SPEC "People and credentials"): `X-API-Key: avk_…` or `Authorization:
 Bearer avk_…`, then `Authorization: Bearer <JWT>`, then `Authorization: Bearer
 <encounter token>` (accepted only by the agent encounter endpoints, which verify
 it themselves). A credential that is present but invalid is a 401 everywhere,
-even where anonymous callers are allowed. The browser session cookie is never
+even where anonymous callers are allowed, and so are two credentials at once
+(`X-API-Key` and `Authorization`: which one acts is ambiguous). The browser session cookie is never
 looked at here.
 """
 import hashlib
@@ -62,9 +63,11 @@ def ip_hash(ip=None):
 def _presented():
     """(kind, value) of the credential on the request, or (None, None)."""
     api_key = request.headers.get("X-API-Key")
+    header = request.headers.get("Authorization")
+    if api_key is not None and header is not None:
+        return "ambiguous", None
     if api_key is not None:
         return "api_key", api_key.strip()
-    header = request.headers.get("Authorization")
     if header is None:
         return None, None
     scheme, _, value = header.strip().partition(" ")
@@ -102,6 +105,8 @@ def _resolve():
         return Actor("user", user=user, claims=claims), None
     if kind == "encounter":
         return Actor("encounter", encounter_token=value), None
+    if kind == "ambiguous":
+        return Actor("anonymous"), "Send one credential: X-API-Key or Authorization, not both."
     if kind == "refresh":
         return Actor("anonymous"), "A refresh token is not an access token; use it at /api/v1/auth/refresh."
     return Actor("anonymous"), "Unsupported authorization scheme; use Bearer."

@@ -1,7 +1,7 @@
 """Request and response bodies of /api/v1/auth."""
 from marshmallow import Schema, fields, validate
 
-from avycenna.schemas import Timestamp
+from avycenna.schemas import Boolean, ChangeSchema, Name, Timestamp
 
 
 class LoginSchema(Schema):
@@ -25,8 +25,9 @@ class UserSchema(Schema):
     created_at = Timestamp(metadata={"example": "2026-01-15T09:00:00Z"})
 
 
-class UpdateMeSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+class UpdateMeSchema(ChangeSchema):
+    NOT_CHANGES = ("old_password",)
+    name = Name()
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
     old_password = fields.String(load_only=True, validate=validate.Length(max=1024), metadata={
         "description": "Your current password. Needed to set or change the password unless this "
@@ -62,5 +63,5 @@ class RefreshSchema(Schema):
 
 
 class LogoutSchema(RefreshSchema):
-    everywhere = fields.Boolean(load_default=False,
+    everywhere = Boolean(load_default=False,
                                 metadata={"description": "Revoke every refresh token of the account."})

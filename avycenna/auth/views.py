@@ -7,7 +7,7 @@ failed password sign-ins per account — each budget shared with the sign-in pag
 """
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth import otp, refresh

@@ -41,8 +41,9 @@ class SubscriptionSchema(Schema):
     current_period_end = Timestamp(allow_none=True)
     encounters_used = fields.Method("_used", metadata={"type": "integer"})
     encounters_included = fields.Method("_included", metadata={"type": "integer"})
-    open_invoice = fields.Method("_open_invoice", metadata={"type": "object",
-                                                            "$ref": "#/components/schemas/Invoice"})
+    open_invoice = fields.Method("_open_invoice", metadata={
+        "allOf": [{"$ref": "#/components/schemas/Invoice"}], "nullable": True,
+        "description": "The invoice waiting to be paid, or null."})
     created_at = Timestamp()
     cancelled_at = Timestamp(allow_none=True)
 

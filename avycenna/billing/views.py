@@ -1,6 +1,6 @@
 """/api/v1/plans, /api/v1/subscription, /api/v1/invoices: self-hosted billing."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.billing import service

@@ -1,6 +1,6 @@
 """/api/v1/checkout: complete an agent's encounter from a signed-in account."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.checkout.schemas import CheckoutResultSchema, CheckoutSchema

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from avycenna.encounters import service
 from avycenna.encounters.lifecycle import STATUSES
-from avycenna.schemas import PageArgs, Timestamp, page_schema
+from avycenna.schemas import Boolean, PageArgs, Timestamp, is_blank, page_schema
 
 
 def _query_length(value):
@@ -12,6 +12,8 @@ def _query_length(value):
     low, high = config["AGENT_QUERY_MIN_LENGTH"], config["AGENT_QUERY_MAX_LENGTH"]
     if not low <= len(value) <= high:
         raise ValidationError(f"Length must be between {low} and {high} characters.")
+    if is_blank(value):
+        raise ValidationError("Cannot be blank.")
 
 
 class QueryTextSchema(Schema):
@@ -86,7 +88,7 @@ class MessageListArgs(PageArgs):
 
 class NewMessageSchema(Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    asks_agent = fields.Boolean(load_default=False)
+    asks_agent = Boolean(load_default=False)
 
 
 class AgentMessageSchema(Schema):

@@ -1,6 +1,6 @@
 """/api/v1/encounters: your encounters, follow-ups and messages; the clinicians' queue."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.agent.limits import agent_query_limit
 from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER

@@ -6,7 +6,7 @@ from avycenna.schemas import PageArgs, Timestamp, page_schema
 
 
 class NewGrantSchema(Schema):
-    email = fields.Email(required=True, metadata={"example": "alex@example.com"})
+    email = fields.Email(required=True, validate=validate.Length(max=254), metadata={"example": "alex@example.com"})
     scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True,
                          validate=validate.Length(min=1, max=len(SCOPES)),
                          metadata={"example": ["profile", "wearables"]})

@@ -1,6 +1,6 @@
 """/api/v1/grants: clinicians ask account holders for access; holders accept, decline, revoke."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.auth.actor import auth_required, current_user
 from avycenna.grants import service

@@ -1,7 +1,7 @@
 """`GET /health`: liveness and database reachability, no auth, no rate limit."""
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 from marshmallow import Schema, fields
 
 from avycenna.clock import isoformat, utcnow

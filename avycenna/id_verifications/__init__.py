@@ -1,6 +1,6 @@
 """/api/v1/id-verifications: clinic staff's list of ID-verification requests to review."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.auth.actor import auth_required
 from avycenna.patients.schemas import IdVerificationListArgs, IdVerificationPage

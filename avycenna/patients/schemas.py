@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from avycenna.clock import utcnow
 from avycenna.patients.models import DOCUMENT_TYPES, ID_STATUSES, RELATIONSHIPS, SEXES_AT_BIRTH
-from avycenna.schemas import PageArgs, Timestamp, page_schema
+from avycenna.schemas import ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
 
 def _not_future(value):
@@ -13,14 +13,8 @@ def _not_future(value):
         raise ValidationError("Date of birth must be in 1900 or later.")
 
 
-def _name(value):
-    if not value.strip():
-        raise ValidationError("Name cannot be blank.")
-
-
 class NewPatientSchema(Schema):
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _name],
-                         metadata={"example": "Maria Lopez"})
+    name = Name(required=True, metadata={"example": "Maria Lopez"})
     date_of_birth = fields.Date(required=True, validate=_not_future, metadata={"example": "1984-03-02"})
     relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS),
                                  metadata={"example": "spouse"})
@@ -28,8 +22,8 @@ class NewPatientSchema(Schema):
                                  validate=validate.OneOf(SEXES_AT_BIRTH))
 
 
-class PatchPatientSchema(Schema):
-    name = fields.String(validate=[validate.Length(min=1, max=200), _name])
+class PatchPatientSchema(ChangeSchema):
+    name = Name()
     date_of_birth = fields.Date(validate=_not_future)
     relationship = fields.String(validate=validate.OneOf(RELATIONSHIPS))
     sex_at_birth = fields.String(allow_none=True, validate=validate.OneOf(SEXES_AT_BIRTH))

@@ -1,6 +1,6 @@
 """/api/v1/patients: the people an account manages care for, their consent and ID verification."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required, current_user

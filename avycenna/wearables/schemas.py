@@ -5,7 +5,7 @@ here describe it in the OpenAPI document.
 """
 from marshmallow import Schema, fields, validate
 
-from avycenna.schemas import Timestamp, page_schema
+from avycenna.schemas import Cursor, Timestamp, page_schema
 from avycenna.wearables.types import TYPES
 
 TYPE_NAMES = tuple(TYPES)
@@ -54,7 +54,7 @@ class RangeArgs(Schema):
 
 class SampleQueryArgs(RangeArgs):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = Cursor()
 
 
 class SummaryArgs(RangeArgs):

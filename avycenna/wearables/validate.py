@@ -126,6 +126,13 @@ def _now_ms():
     return int(utcnow().replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
+def _no_nulls(item, loc):
+    """A field that is sent must have a value: the schema declares none of them nullable."""
+    for name, value in item.items():
+        if value is None:
+            raise SampleError(loc + [name], "Field may not be null.", "none_forbidden")
+
+
 def check_sample(sample, i, checkers):
     """One basic-form sample, every rule checked; the row or SampleError."""
     loc = ["samples", i]
@@ -134,6 +141,7 @@ def check_sample(sample, i, checkers):
     if not sample.keys() <= SAMPLE_FIELDS:
         extra = sorted(set(sample) - SAMPLE_FIELDS)[0]
         raise SampleError(loc + [extra], "Unknown field.", "extra_forbidden")
+    _no_nulls(sample, loc)
     type_name, unit = sample.get("type"), sample.get("unit")
     key = (type_name, unit) if type(type_name) is str and (unit is None or type(unit) is str) else None
     checker = checkers.get(key)
@@ -187,6 +195,7 @@ def parse_series(series, rows):
             raise SampleError(loc, "Not a valid mapping type.", "type_error.dict")
         if not item.keys() <= SERIES_FIELDS:
             raise SampleError(loc + [sorted(set(item) - SERIES_FIELDS)[0]], "Unknown field.", "extra_forbidden")
+        _no_nulls(item, loc)
         checker = Checker(item.get("type"), item.get("unit"), loc)
         starts, values, ends = item.get("start"), item.get("value"), item.get("end")
         for name, array in (("start", starts), ("value", values)):

@@ -1,11 +1,11 @@
 """/api/v1/wearables/types and /api/v1/patients/{id}/wearables[/summary]."""
-import json
 from datetime import timedelta
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.api import Blueprint
 
+from avycenna import jsonbody
 from avycenna.audit.service import record
 from avycenna.auth.actor import auth_required
 from avycenna.clock import utcnow
@@ -31,9 +31,9 @@ def read_ingest_body():
     """(source, rows) from this request: bigger body limit, fast validation, one error path."""
     request.max_content_length = current_app.config["WEARABLES_MAX_CONTENT_LENGTH"]
     try:
-        body = json.loads(request.get_data(cache=False))
-    except ValueError:
-        fail(400, "Malformed JSON body.")
+        body = jsonbody.loads(request.get_data(cache=False))
+    except ValueError as error:
+        fail(400, jsonbody.malformed_detail(error))
     try:
         return parse_body(body)
     except TooMany:
