@@ -14,6 +14,9 @@ CREATE INDEX "audit_event_action" ON "audit_event" ("action");
 CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
 CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
+CREATE TABLE "backup_record" ("id" INTEGER NOT NULL PRIMARY KEY, "created_at" DATETIME NOT NULL, "path" VARCHAR(1024) NOT NULL, "sha256" VARCHAR(64) NOT NULL, "schema_version" VARCHAR(128) NOT NULL, "size_bytes" INTEGER NOT NULL);
+CREATE INDEX "backup_record_created_at" ON "backup_record" ("created_at");
+
 CREATE TABLE "browser_session" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "token_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "revoked_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "browser_session_user_id" ON "browser_session" ("user_id");
 CREATE UNIQUE INDEX "browser_session_token_hash" ON "browser_session" ("token_hash");
