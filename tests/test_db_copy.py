@@ -12,6 +12,7 @@ from avycenna.backups.service import take_backup
 from avycenna.db import database, make_database
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
 from tests.test_agent_flow import clinician_answers_and_agent_reads
+from tests.test_web_security import sign_in
 
 PG_BASE = os.environ.get("AVYCENNA_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 SAMPLES = 3000
@@ -50,12 +51,13 @@ def populate(app, client, make_user, token_for, key_for):
     member = make_user(email="holder@example.test", password="correct horse battery")
     assert client.post("/api/v1/auth/login", json={"email": "holder@example.test",
                                                     "password": "correct horse battery"}).status_code == 200
+    sign_in(app.test_client(), "holder@example.test")  # a browser session
     clinician = make_user(role="clinician", email="dr@clinic.test", name="Dr. Chen")
     people = {"member": token_for(member), "member_key": key_for(member),
               "clinician": token_for(clinician), "admin": token_for(make_user(role="admin"))}
     client.post("/api/v1/auth/otp/send", json={"email": "someone@example.test"})
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     body = client.post("/api/v1/agent/query", json={"query": QUERY,
                                                    "patient_id": pid},
                        headers={**people["member_key"], "Idempotency-Key": "copy-test-1"}).get_json()
