@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): endpoints, an outbox of deliveries, and their sending."""
