@@ -16,6 +16,7 @@ from avycenna.errors import fail, validation_error
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
+from avycenna.webhooks.events import emit_grant
 
 PENDING_DAYS = 7
 DENIED = "Grant not found or access denied."
@@ -62,6 +63,7 @@ def request_grant(clinician, email, scopes, message=None, expires_at=None):
         grant = Grant.create(clinician=clinician, email=email, scopes=",".join(sorted(set(scopes))),
                              message=message, expires_at=expires_at)
         record("grant.request", target_type="grant", target_id=grant.id, scopes=grant.scope_list)
+        emit_grant("grant.requested", grant)
     who = clinician.name or clinician.email
     notify(email, f"{who} asks for access to your health data",
            f"{who} asks for access to: {', '.join(grant.scope_list)}.\n\n"
@@ -103,6 +105,7 @@ def accept_grant(grant_id, user, patient_id):
         _answer(grant, user, "active", patient=patient)
         record("grant.accept", patient_id=patient.id, target_type="grant", target_id=grant.id,
                scopes=grant.scope_list)
+        emit_grant("grant.accepted", grant)
     return grant
 
 
@@ -115,6 +118,7 @@ def decline_grant(grant_id, user):
         _require_status(grant, "pending")
         _answer(grant, user, "declined")
         record("grant.decline", target_type="grant", target_id=grant.id)
+        emit_grant("grant.declined", grant)
     return grant
 
 
@@ -135,6 +139,7 @@ def revoke_grant(grant_id, user):
         grant.save()
         record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
                target_id=grant.id, revoked_by=grant.revoked_by)
+        emit_grant("grant.revoked", grant)
     return grant
 
 

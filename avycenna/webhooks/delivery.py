@@ -88,8 +88,9 @@ def attempt(endpoint, delivery):
 def claim(delivery_id, now=None):
     """The delivery if it is due and this caller won it (attempts counted, lease taken), else None."""
     now = now or utcnow()
+    lease = now + timedelta(seconds=LEASE_SECONDS)
     won = (WebhookDelivery.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
-                                  next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+                                  next_attempt_at=lease, lease_until=lease)
            .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.status == "pending")
                   & (WebhookDelivery.next_attempt_at <= now))
            .execute())
@@ -99,7 +100,7 @@ def claim(delivery_id, now=None):
 def finish(delivery, status_code, error):
     """Record an attempt's outcome; returns the seconds until the next attempt, or None."""
     now = utcnow()
-    values = {"response_status": status_code, "last_error": error}
+    values = {"response_status": status_code, "last_error": error, "lease_until": None}
     retry_in = None
     if error is None:
         values.update(status="delivered", delivered_at=now, next_attempt_at=None)

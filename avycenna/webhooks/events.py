@@ -49,9 +49,14 @@ def queue(endpoints, event_type, data):
              "payload": body, "next_attempt_at": now, "created_at": now} for e in endpoints]
     WebhookDelivery.insert_many(rows).execute()
     ids = [row["id"] for row in rows]
-    if has_app_context():
-        g.setdefault("webhook_deliveries", []).extend(ids)
+    remember(ids)
     return ids
+
+
+def remember(delivery_ids):
+    """Note deliveries to hand to the job queue once this request is done."""
+    if has_app_context():
+        g.setdefault("webhook_deliveries", []).extend(delivery_ids)
 
 
 def emit(event_type, recipients, **data):
@@ -100,3 +105,18 @@ def grant_parties(grant):
 def emit_grant(event_type, grant):
     emit(event_type, grant_parties(grant), grant_id=grant.id, status=grant.status,
          scopes=grant.scope_list, patient_id=grant.patient_id)
+
+
+def emit_ingested(patient, source, new_rows, duplicates):
+    """After a wearable batch stored new samples: counts per type and their time range."""
+    from avycenna.wearables.service import ms_to_iso
+
+    if not new_rows:
+        return []
+    counts = {}
+    for row in new_rows:
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    return emit("wearables.ingested", [patient.account_id], patient_id=patient.id, source=source,
+                inserted=len(new_rows), duplicates=duplicates, counts=dict(sorted(counts.items())),
+                start=ms_to_iso(min(row[1] for row in new_rows)),
+                end=ms_to_iso(max(row[2] or row[1] for row in new_rows)))

@@ -35,7 +35,8 @@ class WebhookDelivery(BaseModel):
     payload = TextField()  # the exact JSON body that is signed and sent
     status = CharField(max_length=16, default="pending")  # pending | delivered | failed
     attempts = IntegerField(default=0)
-    next_attempt_at = DateTimeField(null=True)  # when pending: due time (or a sender's lease)
+    next_attempt_at = DateTimeField(null=True)  # when pending: when it is due
+    lease_until = DateTimeField(null=True)  # an attempt is in flight until then
     last_attempt_at = DateTimeField(null=True)
     response_status = SmallIntegerField(null=True)
     last_error = CharField(max_length=200, null=True)
