@@ -27,8 +27,18 @@ def sweep_on_start():
     jobs.enqueue_safely(sweep)
 
 
-def enqueue(delivery_ids):
-    """Hand new deliveries to the workers (after their transaction committed)."""
+@jobs.task()
+def send_each(delivery_ids):
+    """Fan a request's deliveries out to the workers, one job each (so one slow receiver
+    holds up only its own)."""
     for delivery_id in delivery_ids:
-        if not jobs.enqueue_safely(send, delivery_id):
-            return  # the rest waits for the sweep too
+        jobs.enqueue_safely(send, delivery_id)
+
+
+def enqueue(delivery_ids):
+    """Hand new deliveries to the workers, after their transaction committed: one queue
+    write per request, whatever the number of endpoints (the sweep covers a failure)."""
+    if len(delivery_ids) == 1:
+        jobs.enqueue_safely(send, delivery_ids[0])
+    elif delivery_ids:
+        jobs.enqueue_safely(send_each, list(delivery_ids))
