@@ -8,7 +8,8 @@ import pytest
 from avycenna.db import database
 from avycenna.webhooks import delivery, events
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.agent_helpers import QUERY, ask, db_read, ready_patient, subscribe
+from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
+from tests.test_jobs import wait_for
 from tests.webhook_receiver import Receiver
 
 HOOKS = "/api/v1/webhook-endpoints"
@@ -38,15 +39,6 @@ def register(client, headers, url, **body):
 
 def deliveries(client, headers, endpoint_id):
     return client.get(f"{HOOKS}/{endpoint_id}/deliveries", headers=headers).get_json()["data"]
-
-
-def eventually(predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def send_due(app):
@@ -126,7 +118,7 @@ def test_a_500_is_retried_with_the_same_webhook_id(app, client, people, receiver
 
     def logged():
         return deliveries(client, people["member"], hook["id"])[0]
-    assert eventually(lambda: logged()["status"] == "delivered")
+    assert wait_for(lambda: logged()["status"] == "delivered")
     assert logged()["attempts"] == 2 and logged()["response_status"] == 200 and logged()["last_error"] is None
 
 

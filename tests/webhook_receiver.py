@@ -58,9 +58,7 @@ class Receiver:
                 if path is None or p == path]
 
     def wait_for(self, count, seconds=20):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if len(self.requests) >= count:
-                return True
-            time.sleep(0.05)
-        return False
+        """True once `count` requests have arrived (False after `seconds`)."""
+        from tests.test_jobs import wait_for
+
+        return wait_for(lambda: len(self.requests) >= count, seconds)
