@@ -215,3 +215,30 @@ def test_the_sweep_sends_deliveries_nobody_enqueued(app, client, people, receive
     assert receiver.wait_for(1)
     [(_, payload)] = receiver.verified(hook["secret"])
     assert payload["type"] == "encounter.closed"
+
+
+def test_https_certificates_are_verified_against_the_configured_cas(app, client, people, tmp_path):
+    """Untrusted certificate: nothing is sent. The clinic's CA in WEBHOOK_CA_BUNDLE: delivered."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    app.config.update(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"], WEBHOOK_RETRY_SCHEDULE=[0])
+    receiver = Receiver(tls=(str(cert), str(key))).start()
+    try:
+        hook = register(client, people["member"], receiver.url())
+        client.post(f"{HOOKS}/{hook['id']}/test", headers=people["member"])
+        send_due(app)
+        assert receiver.requests == []
+        logged = deliveries(client, people["member"], hook["id"])[0]
+        assert logged["status"] == "pending" and logged["last_error"] == "network error: SSLError"
+
+        app.config["WEBHOOK_CA_BUNDLE"] = str(cert)
+        send_due(app)
+        [(_, payload)] = receiver.verified(hook["secret"])
+        assert payload["type"] == "webhook.test"
+        assert deliveries(client, people["member"], hook["id"])[0]["status"] == "delivered"
+    finally:
+        receiver.stop()

@@ -1,4 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 that records every webhook POST it gets."""
+import ssl
 import threading
 import time
 from collections import deque
@@ -8,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, tls=None):
         self.requests = []  # (path, headers dict, body str), in arrival order
         self.responses = deque()  # status codes (or (status, headers)) to answer next; then 200
         self.delay = 0
@@ -34,11 +35,16 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:  # (certificate file, key file): serve HTTPS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def start(self):
         self.thread.start()

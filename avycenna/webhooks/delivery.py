@@ -54,7 +54,8 @@ def post(url, address, body, headers):
                "retries": False, "maxsize": 1}
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(address, server_hostname=host, assert_hostname=host,
-                                           cert_reqs="CERT_REQUIRED", **options)
+                                           cert_reqs="CERT_REQUIRED",
+                                           ca_certs=current_app.config["WEBHOOK_CA_BUNDLE"], **options)
     else:
         pool = urllib3.HTTPConnectionPool(address, **options)
     try:
