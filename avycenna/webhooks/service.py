@@ -19,11 +19,11 @@ def checked_url(url):
     return url
 
 
-def create_endpoint(user, url, events_=None, description=None):
+def create_endpoint(user, url, event_types=None, description=None):
     """Register an endpoint: returns (row, its `whsec_…` secret, shown this once)."""
     salt = new_salt()
     with write_transaction():
-        row = WebhookEndpoint.create(user=user, url=checked_url(url), events=",".join(events_ or []),
+        row = WebhookEndpoint.create(user=user, url=checked_url(url), events=",".join(event_types or []),
                                      description=description, secret_salt=salt)
         record("webhook_endpoint.create", target_type="webhook_endpoint", target_id=row.id)
     return row, secret_for(salt)
