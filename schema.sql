@@ -78,7 +78,5 @@ CREATE TABLE "webhook_endpoint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id
 CREATE INDEX "webhook_endpoint_user_id" ON "webhook_endpoint" ("user_id");
 
 CREATE TABLE "webhook_delivery" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "endpoint_id" VARCHAR(32) NOT NULL, "message_id" VARCHAR(32) NOT NULL, "event_type" VARCHAR(64) NOT NULL, "payload" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" DATETIME, "lease_until" DATETIME, "last_attempt_at" DATETIME, "response_status" INTEGER, "last_error" VARCHAR(200), "created_at" DATETIME NOT NULL, "delivered_at" DATETIME, FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE);
-CREATE INDEX "webhook_delivery_endpoint_id" ON "webhook_delivery" ("endpoint_id");
-CREATE INDEX "webhook_delivery_message_id" ON "webhook_delivery" ("message_id");
 CREATE INDEX "webhook_delivery_status_next_attempt_at" ON "webhook_delivery" ("status", "next_attempt_at");
 CREATE INDEX "webhook_delivery_endpoint_id_created_at" ON "webhook_delivery" ("endpoint_id", "created_at");

@@ -26,8 +26,8 @@ def up(migrator, db):
 
     class WebhookDelivery(Model):
         id = CharField(primary_key=True, max_length=32)
-        endpoint = ForeignKeyField(WebhookEndpoint, on_delete='CASCADE')
-        message_id = CharField(index=True, max_length=32)
+        endpoint = ForeignKeyField(WebhookEndpoint, on_delete='CASCADE', index=False)
+        message_id = CharField(max_length=32)
         event_type = CharField(max_length=64)
         payload = TextField()
         status = CharField(max_length=16, default='pending')

@@ -29,8 +29,8 @@ class WebhookDelivery(BaseModel):
     """One event for one endpoint: written in the transaction of the change it reports."""
 
     id = CharField(primary_key=True, max_length=32, default=lambda: new_id("whd"))
-    endpoint = ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
-    message_id = CharField(max_length=32, index=True)  # the `webhook-id`: same on every retry
+    endpoint = ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE", index=False)
+    message_id = CharField(max_length=32)  # the `webhook-id`: same on every retry
     event_type = CharField(max_length=64)
     payload = TextField()  # the exact JSON body that is signed and sent
     status = CharField(max_length=16, default="pending")  # pending | delivered | failed
