@@ -242,3 +242,12 @@ def test_https_certificates_are_verified_against_the_configured_cas(app, client,
         assert deliveries(client, people["member"], hook["id"])[0]["status"] == "delivered"
     finally:
         receiver.stop()
+
+
+def test_a_huge_answer_is_not_read_to_the_end(app, client, people, receiver):
+    receiver.body_size = 64 * 1024 * 1024
+    hook = register(client, people["member"], receiver.url())
+    client.post(f"{HOOKS}/{hook['id']}/test", headers=people["member"])
+    send_due(app)
+    assert deliveries(client, people["member"], hook["id"])[0]["status"] == "delivered"
+    assert wait_for(lambda: receiver.unsent) and receiver.unsent[0] > 32 * 1024 * 1024

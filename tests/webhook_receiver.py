@@ -13,6 +13,8 @@ class Receiver:
         self.requests = []  # (path, headers dict, body str), in arrival order
         self.responses = deque()  # status codes (or (status, headers)) to answer next; then 200
         self.delay = 0
+        self.body_size = 2  # bytes of each answer's body
+        self.unsent = []  # per answer cut short by the sender: bytes it could not write
         self._lock = threading.Lock()
         receiver = self
 
@@ -27,9 +29,15 @@ class Receiver:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("content-length", "2")
+                self.send_header("content-length", str(receiver.body_size))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                left, chunk = receiver.body_size, b"k" * 65536
+                try:
+                    while left > 0:
+                        self.wfile.write(chunk[:left])
+                        left -= min(left, len(chunk))
+                except OSError:  # the sender hung up
+                    receiver.unsent.append(left)
 
             def log_message(self, *args):
                 pass
