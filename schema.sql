@@ -80,3 +80,10 @@ CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms" ON "wearable_hourl
 
 CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_patient_id_type_start_ms_source" ON "wearable_sample" ("patient_id", "type", "start_ms", "source");
+
+CREATE TABLE "webhook_endpoint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "url" VARCHAR(2048) NOT NULL, "events" VARCHAR(512) NOT NULL, "description" VARCHAR(500), "secret_salt" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "webhook_endpoint_user_id" ON "webhook_endpoint" ("user_id");
+
+CREATE TABLE "webhook_delivery" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "endpoint_id" VARCHAR(32) NOT NULL, "message_id" VARCHAR(32) NOT NULL, "event_type" VARCHAR(64) NOT NULL, "payload" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" DATETIME, "lease_until" DATETIME, "last_attempt_at" DATETIME, "response_status" INTEGER, "last_error" VARCHAR(200), "created_at" DATETIME NOT NULL, "delivered_at" DATETIME, FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE);
+CREATE INDEX "webhook_delivery_status_next_attempt_at" ON "webhook_delivery" ("status", "next_attempt_at");
+CREATE INDEX "webhook_delivery_endpoint_id_created_at" ON "webhook_delivery" ("endpoint_id", "created_at");

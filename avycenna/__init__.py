@@ -62,6 +62,8 @@ def create_app(test_config=None):
     db.init_app(app)
     jobs.init_app(app)
     from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
+    from avycenna import webhooks
+    webhooks.init_app(app)
     app.before_request(http.assign_request_id)
     app.before_request(load_actor)
     ratelimit.init_app(app)

@@ -78,9 +78,10 @@ def blueprints():
     from avycenna.audit.views import blp as access_log
     from avycenna.grants.views import blp as grants
     from avycenna.wearables.views import blp as wearables
+    from avycenna.webhooks.views import blp as webhooks
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
-            encounters, billing, admin_invoices, grants, wearables, access_log, admin_audit, admin_status]
+            encounters, billing, admin_invoices, grants, wearables, webhooks, access_log, admin_audit, admin_status]
 
 
 def init_app(app):

@@ -128,3 +128,15 @@ DEFAULTS.update({
     # cut); "normal" is faster but may lose the last commits on power loss (never on a crash).
     "SQLITE_SYNCHRONOUS": "full",
 })
+DEFAULTS.update({
+    # Webhooks. Targets must resolve to public addresses; these host names (or addresses)
+    # on a clinic LAN are allowed anyway, e.g. ["ehr.clinic.lan"] or "ehr.clinic.lan,10.0.0.7".
+    "WEBHOOK_ALLOWED_HOSTS": [],
+    "WEBHOOK_TIMEOUT": 5,  # seconds for one delivery attempt (connect + response)
+    # A PEM file of CA certificates to trust for https:// webhooks (a clinic's own CA);
+    # None: the system's trusted CAs.
+    "WEBHOOK_CA_BUNDLE": None,
+    # Seconds to wait after each failed attempt; when they are used up the delivery is failed
+    # and its endpoint marked failing. Default: the Standard Webhooks schedule, ~27 hours in all.
+    "WEBHOOK_RETRY_SCHEDULE": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+})

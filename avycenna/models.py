@@ -12,7 +12,9 @@ def all_models():
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.wearables.models import WearableHourly, WearableSample
+    from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
-            WearableHourly, BrowserSession, BackupRecord]
+            WearableHourly, BrowserSession, BackupRecord,
+            WebhookEndpoint, WebhookDelivery]

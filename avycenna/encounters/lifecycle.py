@@ -9,6 +9,7 @@ status = <expected>), so two requests racing for the same change never both win.
 """
 from avycenna.clock import utcnow
 from avycenna.errors import ApiError, fail
+from avycenna.webhooks.events import emit_encounter_status
 
 STATUSES = ("awaiting_checkout", "submitted", "in_review", "answered", "closed", "expired", "cancelled")
 
@@ -63,6 +64,7 @@ def transition(encounter, target, **fields):
     for name, value in values.items():
         field = Encounter._meta.fields[name]
         setattr(encounter, getattr(field, "object_id_name", name), getattr(value, "id", value))
+    emit_encounter_status(encounter)
     return encounter
 
 

@@ -13,6 +13,7 @@ from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.encounters.tokens import digest, encounter_token_for
 from avycenna.errors import not_found, validation_error
 from avycenna.pagination import paginate
+from avycenna.webhooks.events import emit
 
 
 def audit(action, encounter, **details):
@@ -244,6 +245,9 @@ def _create_message(encounter, role, user, body, asks_agent=False, is_answer=Fal
     message = Message.create(encounter=encounter, author_role=role, author=user and user.id, body=body,
                              asks_agent=asks_agent, is_answer=is_answer, reply_to=reply_to)
     audit("message.create", encounter, message_id=message.id, role=role)
+    if role == "clinician" and not is_answer:
+        emit("encounter.message_created", [encounter.account_id], encounter_id=encounter.id,
+             message_id=message.id, status=encounter.status, asks_agent=asks_agent)
     return message
 
 

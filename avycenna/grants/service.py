@@ -18,6 +18,7 @@ from avycenna.errors import fail, validation_error
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
+from avycenna.webhooks.events import emit_grant
 
 PENDING_DAYS = 7
 DENIED = "Grant not found or access denied."
@@ -64,6 +65,7 @@ def request_grant(clinician, email, scopes, message=None, expires_at=None):
         grant = Grant.create(clinician=clinician, email=email, scopes=",".join(sorted(set(scopes))),
                              message=message, expires_at=expires_at)
         record("grant.request", target_type="grant", target_id=grant.id, scopes=grant.scope_list)
+        emit_grant("grant.requested", grant)
     who = clinician.name or clinician.email
     notify(email, f"{who} asks for access to your health data",
            f"{who} asks for access to: {', '.join(grant.scope_list)}.\n\n"
@@ -117,6 +119,7 @@ def accept_grant(grant_id, user, patient_id):
     _change(grant, ("pending",), status="active", holder=user, responded_at=utcnow(), patient=patient)
     record("grant.accept", patient_id=patient.id, target_type="grant", target_id=grant.id,
            scopes=grant.scope_list)
+    emit_grant("grant.accepted", grant)
     return grant
 
 
@@ -128,6 +131,7 @@ def decline_grant(grant_id, user):
         fail(404, DENIED)
     _change(grant, ("pending",), status="declined", holder=user, responded_at=utcnow())
     record("grant.decline", target_type="grant", target_id=grant.id)
+    emit_grant("grant.declined", grant)
     return grant
 
 
@@ -139,6 +143,7 @@ def revoke_grant(grant_id, user):
             revoked_by="clinician" if grant.clinician_id == user.id else "holder")
     record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
            target_id=grant.id, revoked_by=grant.revoked_by)
+    emit_grant("grant.revoked", grant)
     return grant
 
 

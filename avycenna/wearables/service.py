@@ -15,6 +15,7 @@ from avycenna.clock import isoformat
 from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.wearables.types import SLEEP_STAGES, TYPES
+from avycenna.webhooks.events import emit_ingested
 
 EPOCH = datetime(1970, 1, 1)
 HOUR_MS = 3600 * 1000
@@ -151,6 +152,7 @@ def ingest(patient, source, rows):
     checkpoint = checkpoints(key, source, {r[0] for r in rows})
     record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
            received=len(rows), inserted=len(new))
+    emit_ingested(patient, source, new, duplicates=len(rows) - len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint}
 
 

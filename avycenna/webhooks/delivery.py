@@ -1,0 +1,144 @@
+"""Sending one delivery: claim it, sign it, POST it to the checked address, record the outcome.
+
+Safe with several workers and processes: a sender first claims the delivery with a
+conditional UPDATE (due, still pending) that also pushes its due time a lease
+ahead, so exactly one sender posts it, and a sender that dies mid-way leaves it
+due again once the lease runs out. The outcome is written only if no later
+attempt has started (`attempts` unchanged).
+
+Retries follow `WEBHOOK_RETRY_SCHEDULE` (seconds after each failed attempt; by
+default the Standard Webhooks schedule, about a day in all). When the last attempt
+fails the delivery is `failed` and its endpoint `failing`; a later success (a new
+event or a manual retry) sets the endpoint `active` again.
+"""
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import urllib3
+from flask import current_app
+from standardwebhooks.webhooks import Webhook
+
+from avycenna.clock import utcnow
+from avycenna.webhooks import ssrf
+from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
+from avycenna.webhooks.secrets import secret_for
+
+LEASE_SECONDS = 60  # longer than any one attempt can take (timeout + signing)
+MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of a receiver's answer
+USER_AGENT = "AVYCENNA-Webhooks/1"
+
+
+def schedule():
+    return list(current_app.config["WEBHOOK_RETRY_SCHEDULE"])
+
+
+def signed_headers(secret, message_id, body, now=None):
+    """The Standard Webhooks headers for `body`, signed by the `standardwebhooks` library."""
+    seconds = int(now if now is not None else time.time())
+    signature = Webhook(secret).sign(message_id, datetime.fromtimestamp(seconds, timezone.utc), body)
+    return {"webhook-id": message_id, "webhook-timestamp": str(seconds),
+            "webhook-signature": signature, "content-type": "application/json",
+            "user-agent": USER_AGENT}
+
+
+def post(url, address, body, headers):
+    """POST `body` to `url` at the already-checked `address`: no redirects, capped read.
+
+    Returns the response status; raises urllib3's HTTPError on network failures.
+    """
+    scheme, host, port = ssrf.parse(url)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    options = {"port": port, "timeout": urllib3.Timeout(total=current_app.config["WEBHOOK_TIMEOUT"]),
+               "retries": False, "maxsize": 1}
+    if scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(address, server_hostname=host, assert_hostname=host,
+                                           cert_reqs="CERT_REQUIRED",
+                                           ca_certs=current_app.config["WEBHOOK_CA_BUNDLE"], **options)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **options)
+    try:
+        response = pool.urlopen("POST", path, body=body.encode(), headers={**headers, "host": parts.netloc},
+                                redirect=False, assert_same_host=False, preload_content=False)
+        try:
+            response.read(MAX_RESPONSE_BYTES, decode_content=False)
+        finally:
+            response.close()
+        return response.status
+    finally:
+        pool.close()
+
+
+def attempt(endpoint, delivery):
+    """(response status or None, error or None) of one POST of `delivery` to `endpoint`."""
+    try:
+        addresses = ssrf.resolve(endpoint.url)
+    except ssrf.RefusedUrl as exc:
+        return None, f"refused: {exc}"
+    headers = signed_headers(secret_for(endpoint.secret_salt), delivery.message_id, delivery.payload)
+    try:
+        status = post(endpoint.url, addresses[0], delivery.payload, headers)
+    except urllib3.exceptions.HTTPError as exc:
+        return None, f"network error: {type(exc).__name__}"
+    if 300 <= status < 400:
+        return status, "redirect not followed"
+    return status, None if 200 <= status < 300 else f"receiver answered {status}"
+
+
+def claim(delivery_id, now=None):
+    """The delivery if it is due and this caller won it (attempts counted, lease taken), else None."""
+    now = now or utcnow()
+    lease = now + timedelta(seconds=LEASE_SECONDS)
+    won = (WebhookDelivery.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
+                                  next_attempt_at=lease, lease_until=lease)
+           .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.status == "pending")
+                  & (WebhookDelivery.next_attempt_at <= now))
+           .execute())
+    return WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id) if won else None
+
+
+def finish(delivery, status_code, error):
+    """Record an attempt's outcome; returns the seconds until the next attempt, or None."""
+    now = utcnow()
+    values = {"response_status": status_code, "last_error": error, "lease_until": None}
+    retry_in = None
+    if error is None:
+        values.update(status="delivered", delivered_at=now, next_attempt_at=None)
+    else:
+        steps = schedule()
+        if delivery.attempts <= len(steps):
+            retry_in = steps[delivery.attempts - 1]
+            values["next_attempt_at"] = now + timedelta(seconds=retry_in)
+        else:
+            values.update(status="failed", next_attempt_at=None)
+    written = (WebhookDelivery.update(**values)
+               .where((WebhookDelivery.id == delivery.id) & (WebhookDelivery.attempts == delivery.attempts)
+                      & (WebhookDelivery.status == "pending"))
+               .execute())
+    if written and values.get("status"):
+        healthy = values["status"] == "delivered"
+        (WebhookEndpoint.update(status="active" if healthy else "failing", updated_at=now)
+         .where((WebhookEndpoint.id == delivery.endpoint_id)
+                & (WebhookEndpoint.status == ("failing" if healthy else "active")))
+         .execute())
+    return retry_in if written else None
+
+
+def deliver(delivery_id):
+    """Send one due delivery. Returns seconds until its retry, or None (sent, gave up, not due)."""
+    delivery = claim(delivery_id)
+    if delivery is None:
+        return None
+    endpoint = WebhookEndpoint.get_or_none(WebhookEndpoint.id == delivery.endpoint_id)
+    if endpoint is None:
+        return None
+    return finish(delivery, *attempt(endpoint, delivery))
+
+
+def due(limit=500):
+    """Ids of pending deliveries whose time has come (the sweep's work list)."""
+    query = (WebhookDelivery.select(WebhookDelivery.id)
+             .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= utcnow()))
+             .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+    return [row.id for row in query]
