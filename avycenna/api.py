@@ -54,7 +54,9 @@ def blueprints():
 def init_app(app):
     api = Api(app, spec_kwargs={
         "info": {"description": "Self-hosted clinical API: accounts, agent encounters, "
-                                "patient data shared through grants, wearables."},
+                                "patient data shared through grants, wearables.\n\n"
+                                "AI agents: the same operations are MCP tools at `/mcp` (streamable HTTP); "
+                                "the server card is [/.well-known/mcp.json](/.well-known/mcp.json)."},
     })
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

@@ -4,8 +4,17 @@
 app and registers the discovery documents (`card.py`). Each tool runs its REST twin
 in-process (`rest.py`), so it has the twin's callers, rules, limits and audit.
 """
-from avycenna.mcp.card import blp
+from flask import request
+
+from avycenna.mcp.card import CARD_PATH, blp
 from avycenna.mcp.mount import McpMount
+
+
+def link_card_from_home(response):
+    """`GET /` tells agents where the MCP server card is (RFC 8288 Link header)."""
+    if request.path == "/":
+        response.headers["Link"] = f'<{CARD_PATH}>; rel="mcp-server-card"; type="application/json"'
+    return response
 
 
 def init_app(app):
@@ -15,3 +24,4 @@ def init_app(app):
     flask_wsgi = app.wsgi_app
     app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi))
     app.register_blueprint(blp)
+    app.after_request(link_card_from_home)

@@ -13,6 +13,7 @@ from avycenna.mcp.mount import PATH
 
 blp = Blueprint("mcp_card", __name__)
 
+CARD_PATH = "/.well-known/mcp.json"
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/v1/server-card.schema.json"
 
 
@@ -36,7 +37,7 @@ def server_card():
     }
 
 
-@blp.get("/.well-known/mcp.json")
+@blp.get(CARD_PATH)
 @blp.get("/.well-known/mcp/server-card.json")
 def card():
     """The MCP server card (no sign-in, no rate limit)."""

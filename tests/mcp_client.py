@@ -1,0 +1,32 @@
+"""The official `mcp` client against a live server's `/mcp` (streamable HTTP), from sync tests."""
+import asyncio
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+
+async def _with_client(url, headers, steps):
+    async with httpx2.AsyncClient(headers=headers or {}) as http:
+        async with Client(streamable_http_client(url + "/mcp", http_client=http)) as client:
+            return await steps(client)
+
+
+def session(url, steps, headers=None):
+    """Run `await steps(client)` on one connection; returns what it returns."""
+    return asyncio.run(_with_client(url, headers, steps))
+
+
+def call(url, name, arguments=None, headers=None):
+    """One tool call on a fresh connection, as a stateless agent makes it → CallToolResult."""
+    return session(url, lambda client: client.call_tool(name, arguments or {}), headers)
+
+
+def ok(result):
+    assert not result.is_error, result.content[0].text
+    return result.structured_content
+
+
+def error_text(result):
+    assert result.is_error and result.structured_content is None
+    return result.content[0].text
