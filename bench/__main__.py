@@ -1,7 +1,7 @@
 """`python -m bench`: every benchmark, each printing its ratio to the baseline run beside it."""
 import logging
 
-from bench import ingest, summary
+from bench import ingest, mcp_calls, summary
 
 
 def main():
@@ -9,6 +9,8 @@ def main():
     ingest.main()
     print()
     summary.main()
+    print()
+    mcp_calls.main()
 
 
 if __name__ == "__main__":
