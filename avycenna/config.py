@@ -110,3 +110,8 @@ DEFAULTS.update({
     # Page requests per minute, per signed-in user or else per client IP.
     "RATELIMIT_WEB": "300/minute",
 })
+DEFAULTS.update({
+    # Browser origins (besides this server's own) allowed to call /mcp, e.g. a web-based
+    # MCP client: ["https://agent.example"]. Agents that are not browsers send no Origin.
+    "MCP_ALLOWED_ORIGINS": [],
+})

@@ -191,3 +191,17 @@ def test_a_second_process_answers_what_the_first_opened(url, app_config, client)
         assert status["status"] == "awaiting_checkout"
     finally:
         other.stop()
+
+
+def test_a_browser_page_from_another_origin_is_refused(url, app):
+    """The MCP spec's DNS-rebinding rule; agents that are not browsers send no Origin."""
+    import requests
+
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+    evil = requests.post(url + "/mcp", json=ping, headers={**headers, "Origin": "http://evil.example"}, timeout=10)
+    assert evil.status_code == 403 and "MCP_ALLOWED_ORIGINS" in evil.json()["detail"]
+    assert requests.post(url + "/mcp", json=ping, headers={**headers, "Origin": url}, timeout=10).status_code == 200
+    app.config["MCP_ALLOWED_ORIGINS"] = ["http://evil.example"]
+    assert requests.post(url + "/mcp", json=ping, headers={**headers, "Origin": "http://evil.example"},
+                         timeout=10).status_code == 200

@@ -22,6 +22,6 @@ def init_app(app):
     from avycenna.mcp.server import build_server
 
     flask_wsgi = app.wsgi_app
-    app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi))
+    app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi), app.config)
     app.register_blueprint(blp)
     app.after_request(link_card_from_home)
