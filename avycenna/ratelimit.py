@@ -11,7 +11,7 @@ from limits import parse
 
 from avycenna.auth.actor import ip_hash
 
-EXEMPT_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static/", "/.well-known/")
+EXEMPT_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static/")
 
 
 def credential_key():

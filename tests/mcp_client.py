@@ -1,5 +1,6 @@
 """The official `mcp` client against a live server's `/mcp` (streamable HTTP), from sync tests."""
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 from mcp import Client
@@ -13,8 +14,13 @@ async def _with_client(url, headers, steps):
 
 
 def session(url, steps, headers=None):
-    """Run `await steps(client)` on one connection; returns what it returns."""
-    return asyncio.run(_with_client(url, headers, steps))
+    """Run `await steps(client)` on one connection; returns what it returns.
+
+    In a thread of its own: Playwright's sync API keeps an event loop running in the main
+    thread once a browser test has run, and `asyncio.run` refuses to nest in it.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _with_client(url, headers, steps)).result()
 
 
 def call(url, name, arguments=None, headers=None):

@@ -113,7 +113,7 @@ def load_actor():
 
 # Only these endpoints take an encounter token; /health and the docs ignore credentials.
 ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/",)
-CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json", "/.well-known/")
+CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
 
 
 def reject_invalid_credentials():

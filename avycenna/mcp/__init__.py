@@ -1,12 +1,13 @@
 """MCP: the agent front door as Model Context Protocol tools, at `/mcp` on the same server.
 
 `init_app` mounts the streamable HTTP endpoint (see `mount.py`) in front of the Flask
-app and registers the discovery documents (`card.py`). Each tool runs its REST twin
-in-process (`rest.py`), so it has the twin's callers, rules, limits and audit.
+app; the discovery documents (`card.py`) are an API blueprint, documented in OpenAPI.
+Each tool runs its REST twin in-process (`rest.py`), so it has the twin's callers,
+rules, limits and audit.
 """
 from flask import request
 
-from avycenna.mcp.card import CARD_PATH, blp
+from avycenna.mcp.card import CARD_PATH
 from avycenna.mcp.mount import McpMount
 
 
@@ -23,5 +24,4 @@ def init_app(app):
 
     flask_wsgi = app.wsgi_app
     app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi), app.config)
-    app.register_blueprint(blp)
     app.after_request(link_card_from_home)
