@@ -205,3 +205,27 @@ def test_a_browser_page_from_another_origin_is_refused(url, app):
     app.config["MCP_ALLOWED_ORIGINS"] = ["http://evil.example"]
     assert requests.post(url + "/mcp", json=ping, headers={**headers, "Origin": "http://evil.example"},
                          timeout=10).status_code == 200
+
+
+def test_the_readme_client_example_works(url, key_for, make_user):
+    """The README's Python example, run as written against the live server (its key and URL swapped in)."""
+    import asyncio
+    import contextlib
+    import io
+    import os
+    import re
+    import textwrap
+    from concurrent.futures import ThreadPoolExecutor
+
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")) as fh:
+        readme = fh.read()
+    code = re.search(r"```python\n# the official Python client.*?\n(.*?)```", readme, re.S).group(1)
+    code = (code.replace("avk_…", key_for(make_user())["X-API-Key"]).replace("http://127.0.0.1:8000", url)
+            .replace("…500+ characters…", QUERY[:600]))
+    namespace = {}
+    exec("async def example():\n" + textwrap.indent(code, "    "), namespace)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, namespace["example"]()).result()
+    assert printed.getvalue().strip() == "{'submitted': False, 'pending_reasons': ['patient_required', " \
+                                         "'subscription_required']}"
