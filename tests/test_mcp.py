@@ -229,3 +229,10 @@ def test_the_readme_client_example_works(url, key_for, make_user):
         pool.submit(asyncio.run, namespace["example"]()).result()
     assert printed.getvalue().strip() == "{'submitted': False, 'pending_reasons': ['patient_required', " \
                                          "'subscription_required']}"
+
+
+def test_a_retried_open_encounter_with_its_idempotency_key_returns_the_first(url, client):
+    first = ok(call(url, "open_encounter", {"query": QUERY, "idempotency_key": "retry-1"}))
+    again = ok(call(url, "open_encounter", {"query": QUERY, "idempotency_key": "retry-1"}))
+    assert again["encounter_id"] == first["encounter_id"]
+    assert again["encounter_token"] == first["encounter_token"]
