@@ -84,6 +84,7 @@ def test_subscriber_with_an_api_key_submits_in_one_call(url, client, people):
     patients = ok(call(url, "list_patients", headers=key))["data"]
     assert [(p["id"], p["consent_current"], p["id_verification_status"]) for p in patients] == [
         (pid, True, "verified")]
+    assert ok(call(url, "list_patients", headers=people["member"]))["data"] == patients  # a JWT, the same
     opened = ok(call(url, "open_encounter", {"query": QUERY, "patient_id": pid}, headers=key))
     assert opened["status"] == "submitted" and opened["checkout_url"] is None
     assert opened["auto_submit"] == {"submitted": True, "pending_reasons": []}
@@ -115,6 +116,9 @@ def test_wrong_or_missing_credentials_are_errors_the_agent_can_read(url, client,
     assert "HTTP 404: Encounter not found." in error_text(call(url, "get_encounter_status", other))
     assert "HTTP 422: query: Length must be between 500 and 10000 characters." in error_text(
         call(url, "open_encounter", {"query": "too short"}))
+    # Ids are one path segment of the twin's URL: anything else never reaches it.
+    sneaky = {"encounter_id": opened["encounter_id"] + "/messages", "encounter_token": opened["encounter_token"]}
+    assert "encounter_id" in error_text(call(url, "get_encounter_status", sneaky))
     # A bad credential on a call that needs none is refused too, as on REST.
     assert "HTTP 401" in error_text(call(url, "open_encounter", {"query": QUERY},
                                          headers={"X-API-Key": "avk_wrong"}))

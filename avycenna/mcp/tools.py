@@ -7,6 +7,7 @@ because an agent that opened an encounter anonymously cannot change its
 connection's headers mid-conversation.
 """
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import ConfigDict, Field, with_config
@@ -19,7 +20,9 @@ from avycenna.wearables.schemas import TYPE_NAMES
 
 open_shape = with_config(ConfigDict(extra="allow"))  # a field added to REST reaches MCP too
 
-EncounterId = Annotated[str, Field(description="The encounter_id from open_encounter, e.g. enc_8fHq2LmZt9Wb.")]
+# Ids become path segments of the REST twin's URL: the pattern keeps them one segment.
+EncounterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$",
+                                   description="The encounter_id from open_encounter, e.g. enc_8fHq2LmZt9Wb.")]
 EncounterToken = Annotated[str | None, Field(
     description="The encounter_token open_encounter returned. Needed when this connection has no "
                 "API key of the encounter's owner.")]
@@ -146,8 +149,8 @@ def open_encounter(
         ctx: Context,
         query: Annotated[str, Field(description="The person's question with all useful context "
                                                 "(symptoms, duration, medicines, history): 500–10,000 characters.")],
-        patient_id: Annotated[str | None, Field(description="A patient of your account (list_patients); "
-                                                            "needs an API key or JWT on the connection.")] = None,
+        patient_id: Annotated[UUID | None, Field(description="A patient of your account (list_patients); "
+                                                             "needs an API key or JWT on the connection.")] = None,
         session_token: Annotated[str | None, Field(description="From an earlier open_encounter result: "
                                                                "add this query to that encounter instead.")] = None,
         idempotency_key: Annotated[str | None, Field(description="Any unique string: a retry with the same key "
@@ -158,7 +161,7 @@ def open_encounter(
     with session_token). Works with no credentials. If auto_submit.submitted is false, give the person
     checkout_url to finish (sign in, patient, consent, ID, payment); pending_reasons says what is missing.
     Keep encounter_id and encounter_token, then poll get_encounter_status / read_messages for the answer."""
-    body = {"query": query, "patient_id": patient_id, "session_token": session_token}
+    body = {"query": query, "patient_id": str(patient_id) if patient_id else None, "session_token": session_token}
     return _rest(ctx, "POST", "/api/v1/agent/query", body=body, idempotency_key=idempotency_key)
 
 
@@ -210,11 +213,12 @@ def create_patient(ctx: Context,
 
 
 def list_encounters(ctx: Context, status: Status | None = None,
-                    patient_id: Annotated[str | None, Field(description="Only this patient's.")] = None,
+                    patient_id: Annotated[UUID | None, Field(description="Only this patient's.")] = None,
                     limit: Limit = 50, cursor: Cursor = None) -> EncounterPage:
     """Your account's encounters, newest first (needs an API key or JWT)."""
     return _rest(ctx, "GET", "/api/v1/encounters",
-                 query={"status": status, "patient_id": patient_id, "limit": limit, "cursor": cursor})
+                 query={"status": status, "patient_id": str(patient_id) if patient_id else None, "limit": limit,
+                        "cursor": cursor})
 
 
 def get_subscription(ctx: Context) -> Subscription:
@@ -224,7 +228,7 @@ def get_subscription(ctx: Context) -> Subscription:
 
 
 def wearable_summary(ctx: Context,
-                     patient_id: Annotated[str, Field(description="The patient's id (UUID).")],
+                     patient_id: Annotated[UUID, Field(description="The patient's id.")],
                      type: Annotated[Literal[TYPE_NAMES], Field(description="See the wearable types resource.")],
                      start: Annotated[str | None, Field(description="ISO 8601 with timezone; default 30 days "
                                                                     "before end.")] = None,
