@@ -13,14 +13,16 @@ async def _with_client(url, headers, steps):
             return await steps(client)
 
 
-def session(url, steps, headers=None):
-    """Run `await steps(client)` on one connection; returns what it returns.
-
-    In a thread of its own: Playwright's sync API keeps an event loop running in the main
-    thread once a browser test has run, and `asyncio.run` refuses to nest in it.
-    """
+def run(coroutine):
+    """`asyncio.run` in a thread of its own: Playwright's sync API keeps an event loop running
+    in the main thread once a browser test has run, and `asyncio.run` refuses to nest in it."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _with_client(url, headers, steps)).result()
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def session(url, steps, headers=None):
+    """Run `await steps(client)` on one connection; returns what it returns."""
+    return run(_with_client(url, headers, steps))
 
 
 def call(url, name, arguments=None, headers=None):

@@ -4,7 +4,7 @@ import pytest
 
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
 from tests.factories import audit_events, make_patient
-from tests.mcp_client import call, error_text, ok, session
+from tests.mcp_client import call, error_text, ok, run, session
 
 TOOLS = {"open_encounter", "get_encounter_status", "read_messages", "reply_to_clinician", "list_patients",
          "create_patient", "list_encounters", "get_subscription", "wearable_summary"}
@@ -213,13 +213,11 @@ def test_a_browser_page_from_another_origin_is_refused(url, app):
 
 def test_the_readme_client_example_works(url, key_for, make_user):
     """The README's Python example, run as written against the live server (its key and URL swapped in)."""
-    import asyncio
     import contextlib
     import io
     import os
     import re
     import textwrap
-    from concurrent.futures import ThreadPoolExecutor
 
     with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")) as fh:
         readme = fh.read()
@@ -229,8 +227,8 @@ def test_the_readme_client_example_works(url, key_for, make_user):
     namespace = {}
     exec("async def example():\n" + textwrap.indent(code, "    "), namespace)
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, namespace["example"]()).result()
+    with contextlib.redirect_stdout(printed):
+        run(namespace["example"]())
     assert printed.getvalue().strip() == "{'submitted': False, 'pending_reasons': ['patient_required', " \
                                          "'subscription_required']}"
 
@@ -240,3 +238,24 @@ def test_a_retried_open_encounter_with_its_idempotency_key_returns_the_first(url
     again = ok(call(url, "open_encounter", {"query": QUERY, "idempotency_key": "retry-1"}))
     assert again["encounter_id"] == first["encounter_id"]
     assert again["encounter_token"] == first["encounter_token"]
+
+
+def test_clients_of_the_2025_handshake_revisions_are_served_statelessly(url):
+    """Older clients (initialize handshake, protocol 2025-11-25) get no session to lose."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    session_ids = []
+
+    async def note_session(response):
+        session_ids.append(response.headers.get("mcp-session-id"))
+
+    async def legacy():
+        async with httpx2.AsyncClient(event_hooks={"response": [note_session]}) as http, \
+                Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:
+            return await client.list_tools(), await client.call_tool("open_encounter", {"query": QUERY})
+    listed, opened = run(legacy())
+    assert {tool.name for tool in listed.tools} == TOOLS
+    assert ok(opened)["status"] == "awaiting_checkout"
+    assert session_ids and set(session_ids) == {None}
