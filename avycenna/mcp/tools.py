@@ -9,7 +9,7 @@ connection's headers mid-conversation.
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
