@@ -48,6 +48,8 @@ def create_app(test_config=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from avycenna import logs
     logs.init_app(app)
+    from avycenna import mcp
+    mcp.init_app(app)  # before ProxyFix, so /mcp sees the client's real address too
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

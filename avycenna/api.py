@@ -79,16 +79,20 @@ def blueprints():
     from avycenna.grants.views import blp as grants
     from avycenna.wearables.views import blp as wearables
     from avycenna.webhooks.views import blp as webhooks
+    from avycenna.mcp.card import blp as mcp_card
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
-            encounters, billing, admin_invoices, grants, wearables, webhooks, access_log, admin_audit, admin_status]
+            encounters, billing, admin_invoices, grants, wearables, webhooks, access_log, admin_audit,
+            admin_status, mcp_card]
 
 
 def init_app(app):
     api = Api(app, spec_kwargs={
         "extra_plugins": [CommonResponses()],
         "info": {"description": "Self-hosted clinical API: accounts, agent encounters, "
-                                "patient data shared through grants, wearables."},
+                                "patient data shared through grants, wearables.\n\n"
+                                "AI agents: the same operations are MCP tools at `/mcp` (streamable HTTP); "
+                                "the server card is [/.well-known/mcp.json](/.well-known/mcp.json)."},
     })
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

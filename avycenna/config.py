@@ -140,3 +140,8 @@ DEFAULTS.update({
     # and its endpoint marked failing. Default: the Standard Webhooks schedule, ~27 hours in all.
     "WEBHOOK_RETRY_SCHEDULE": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
 })
+DEFAULTS.update({
+    # Browser origins (besides this server's own) allowed to call /mcp, e.g. a web-based
+    # MCP client: ["https://agent.example"]. Agents that are not browsers send no Origin.
+    "MCP_ALLOWED_ORIGINS": [],
+})

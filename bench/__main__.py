@@ -1,7 +1,7 @@
 """`python -m bench`: every benchmark, each printing its ratio to the baseline run beside it."""
 import logging
 
-from bench import ingest, summary, webhooks
+from bench import ingest, mcp_calls, summary, webhooks
 
 
 def main():
@@ -11,6 +11,8 @@ def main():
     summary.main()
     print()
     webhooks.main()
+    print()
+    mcp_calls.main()
 
 
 if __name__ == "__main__":
