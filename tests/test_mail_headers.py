@@ -40,7 +40,7 @@ def test_a_dead_smtp_server_does_not_fail_a_clinicians_answer(app, client, make_
 
     member, admin, dr = make_user(), token_for(make_user("admin")), token_for(make_user("clinician"))
     subscribe(client, token_for(member), admin, plan="yearly")
-    pid = ready_patient(client, token_for(member), dr)
+    pid = ready_patient(client, token_for(member), admin)
     encounter = ask(client, key_for(member), patient_id=pid).get_json()["encounter_id"]
     assert client.post(f"/api/v1/encounters/{encounter}/take", headers=dr).status_code == 200
     app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=free_port())

@@ -51,7 +51,7 @@ def test_anonymous_agent_follows_checkout_to_the_clinicians_answer(url, client, 
     status = ok(call(url, "get_encounter_status", agent))
     assert status["pending_reasons"] == ["patient_required", "subscription_required"]
 
-    pid = ready_patient(client, people["member"], people["clinician"])  # the person's checkout
+    pid = ready_patient(client, people["member"], people["admin"])  # the person's checkout
     r = client.post("/api/v1/checkout", json={"encounter_token": token, "patient_id": pid},
                     headers=people["member"])
     invoice = r.get_json()["invoice"]
@@ -79,7 +79,7 @@ def test_anonymous_agent_follows_checkout_to_the_clinicians_answer(url, client, 
 
 def test_subscriber_with_an_api_key_submits_in_one_call(url, client, people):
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     key = people["member_key"]
     patients = ok(call(url, "list_patients", headers=key))["data"]
     assert [(p["id"], p["consent_current"], p["id_verification_status"]) for p in patients] == [

@@ -55,7 +55,7 @@ def test_every_event_of_an_encounter_and_a_grant_reaches_the_owner_signed(app, c
                         events=["grant.requested", "grant.accepted"])
 
     subscribe(client, people["member"], people["admin"])
-    pid = ready_patient(client, people["member"], people["clinician"])
+    pid = ready_patient(client, people["member"], people["admin"])
     enc = ask(client, people["member_key"], patient_id=pid).get_json()
     eid, doc = enc["encounter_id"], people["clinician"]
     assert client.post(f"/api/v1/encounters/{eid}/take", headers=doc).status_code == 200
