@@ -58,6 +58,7 @@ def create_app(test_config=None):
     db.init_app(app)
     jobs.init_app(app)
     from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
+    from avycenna.imports import service as imports  # noqa: F401 (registers the import job and sweep)
     app.before_request(http.assign_request_id)
     app.before_request(load_actor)
     ratelimit.init_app(app)

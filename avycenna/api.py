@@ -46,9 +46,10 @@ def blueprints():
     from avycenna.audit.views import blp as access_log
     from avycenna.grants.views import blp as grants
     from avycenna.wearables.views import blp as wearables
+    from avycenna.imports.views import blp as imports
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
-            encounters, billing, admin_invoices, grants, wearables, access_log, admin_audit]
+            encounters, billing, admin_invoices, grants, wearables, imports, access_log, admin_audit]
 
 
 def init_app(app):
