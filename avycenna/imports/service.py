@@ -70,10 +70,10 @@ def present(item):
             "created_at": isoformat(item.created_at), "finished_at": isoformat(item.finished_at)}
 
 
-def _update(import_id, status, **fields):
-    """UPDATE … WHERE id = ? AND status = ?; True when the row was in that status."""
+def _update(import_id, expected, **fields):
+    """UPDATE … WHERE id = ? AND status = `expected`; True when the row was in that status."""
     query = WearableImport.update(**fields).where((WearableImport.id == import_id)
-                                                  & (WearableImport.status == status))
+                                                  & (WearableImport.status == expected))
     return query.execute() == 1
 
 
@@ -154,9 +154,24 @@ def resume_stale():
     return resumed
 
 
-@jobs.periodic_task(jobs.crontab(minute="*"))
-def sweep():
-    """Every minute: resume imports a restart cut off."""
+def _sweep():
     resumed = resume_stale()
     if resumed:
         log.info("imports resumed after a restart: %d", len(resumed))
+
+
+@jobs.periodic_task(jobs.crontab(minute="*"))
+def sweep():
+    """Every minute: resume imports a restart cut off."""
+    _sweep()
+
+
+@jobs.task()
+def sweep_now():
+    """The same sweep, once, when workers start (after a restart), without waiting for the minute."""
+    _sweep()
+
+
+@jobs.huey.on_startup("imports.sweep")
+def _sweep_on_start():
+    jobs.enqueue_safely(sweep_now)
