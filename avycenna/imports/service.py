@@ -118,7 +118,7 @@ def run_import(import_id):
 
 
 def _finish(item, outcome, skipped):
-    _remove(item.path)
+    remove_file(item.path)
     with write_transaction():
         _update(item.id, "running", path=None, finished_at=utcnow(),
                 skipped=json.dumps(dict(skipped), sort_keys=True), **outcome)
@@ -127,7 +127,7 @@ def _finish(item, outcome, skipped):
                else "failure")
 
 
-def _remove(path):
+def remove_file(path):
     if path:
         try:
             os.remove(path)
