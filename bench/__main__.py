@@ -1,14 +1,20 @@
-"""`python -m bench`: every benchmark, each printing its ratio to the baseline run beside it."""
+"""`python -m bench [name …]`: every benchmark (or those named), each printing its ratio to
+the baseline run beside it."""
 import logging
+import sys
 
-from bench import ingest, summary
+from bench import imports, ingest, summary
+
+BENCHMARKS = {"ingest": ingest, "summary": summary, "imports": imports}
 
 
 def main():
     logging.disable(logging.INFO)  # migrations' progress lines
-    ingest.main()
-    print()
-    summary.main()
+    names = sys.argv[1:] or list(BENCHMARKS)
+    for i, name in enumerate(names):
+        if i:
+            print()
+        BENCHMARKS[name].main()
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ def _day_number(year, month, day):
 def _offset_ms(tz):
     if tz == "Z":
         return 0
+    if tz[0] not in "+-" or not tz[1:].replace(":", "").isdigit():
+        raise ValueError(tz)
     sign = -1 if tz[0] == "-" else 1
     digits = tz[1:].replace(":", "")
     return sign * (int(digits[:2]) * 60 + int(digits[2:])) * 60000
@@ -93,6 +95,14 @@ def _offset_ms(tz):
 
 def apple_ms(text):
     """A date as any export writes it → epoch milliseconds; DateError naming why not."""
+    if text and len(text) == 25 and text[4] == text[7] == "-" and text[13] == text[16] == ":" and text[19] == " ":
+        try:  # the usual `2026-11-20 08:00:00 +0100`, without the general pattern
+            hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+            if hour < 24 and minute < 60 and second < 60 and text[10] == " ":
+                days = _day_number(int(text[:4]), int(text[5:7]), int(text[8:10]))
+                return (((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 - _offset_ms(text[20:])
+        except ValueError:
+            pass  # the general pattern decides, and names the reason
     match = DATE.match(text or "")
     if match is None:
         raise DateError("unreadable date")
@@ -129,7 +139,9 @@ def to_sample(record):
     type_name = TYPES.get(record.get("type"))
     if type_name is None:
         return None
-    start, end = apple_ms(record.get("startDate")), apple_ms(record.get("endDate"))
+    start_text, end_text = record.get("startDate"), record.get("endDate")
+    start = apple_ms(start_text)
+    end = start if end_text == start_text else apple_ms(end_text)
     sample = {"type": type_name, "start": start}
     if type_name == "sleep":
         return {**sample, "end": end, "value": SLEEP_VALUES.get(record.get("value"), record.get("value"))}
