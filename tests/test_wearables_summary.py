@@ -143,3 +143,26 @@ def test_sources_list_their_priority_and_only_the_owner_sets_it(client, app, pat
     assert client.get(base(patient) + "/summary?type=steps&" + DAY, headers=token_for(dr)).status_code == 200
     assert client.put(base(patient) + "/sources", headers=headers, json={"priority": ["Band"]}).status_code == 200
     assert [e.action for e in audit_events(app, action="wearables.sources.update")] == ["wearables.sources.update"]
+
+
+def test_the_migration_rebuilds_the_rollup_as_ingest_builds_it(client, app, patient, headers):
+    """Migration 0011 refolds every stored sample (new hour shares, asleep only, per source)."""
+    import importlib
+
+    from avycenna.db import database
+    from avycenna.wearables.models import WearableHourly
+
+    post(client, patient, headers, PHONE, NIGHT_PHONE + [amount("steps", "08:30", "10:00", 3000)])
+    post(client, patient, headers, WATCH, NIGHT_WATCH + [{"type": "heart_rate", "start": "2026-11-20T08:00:00Z",
+                                                          "value": 60, "unit": "count/min"}])
+    migration = importlib.import_module("avycenna.migrations.0011_wearable_imports")
+
+    def rollup():
+        h = WearableHourly
+        return sorted(h.select(h.type, h.hour_ms, h.source, h.count, h.sum, h.min, h.max).tuples())
+    with app.app_context(), database.obj.connection_context():
+        built = rollup()
+        WearableHourly.delete().execute()
+        with database.atomic():
+            migration.rebuild_rollup(database.obj)
+        assert rollup() == built and len(built) == 15
