@@ -111,8 +111,8 @@ def run_import(import_id):
     except ExportUnreadable as error:
         skipped = error.skipped
         outcome = {"status": "failed", "error": str(error), **totals(error.counts)}
-    except Exception:
-        log.exception("import %s failed", import_id)
+    except Exception as exc:  # logged by type only: a message may quote patient data
+        log.error("import %s failed: %s", import_id, type(exc).__name__)
         skipped, outcome = Counter(), {"status": "failed", "error": "The import stopped on an internal error."}
     _finish(item, outcome, skipped)
 
