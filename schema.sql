@@ -75,11 +75,19 @@ CREATE INDEX "refresh_token_user_id" ON "refresh_token" ("user_id");
 CREATE INDEX "refresh_token_family" ON "refresh_token" ("family");
 CREATE UNIQUE INDEX "refresh_token_token_hash" ON "refresh_token" ("token_hash");
 
-CREATE TABLE "wearable_hourly" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "hour_ms" INTEGER NOT NULL, "count" INTEGER NOT NULL, "sum" REAL NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum2" REAL, "min2" REAL, "max2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
-CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms" ON "wearable_hourly" ("patient_id", "type", "hour_ms");
+CREATE TABLE "wearable_hourly" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "hour_ms" INTEGER NOT NULL, "source" VARCHAR(64) NOT NULL, "count" INTEGER NOT NULL, "sum" REAL NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum2" REAL, "min2" REAL, "max2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms_source" ON "wearable_hourly" ("patient_id", "type", "hour_ms", "source");
 
-CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
-CREATE UNIQUE INDEX "wearable_sample_patient_id_type_start_ms_source" ON "wearable_sample" ("patient_id", "type", "start_ms", "source");
+CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "bytes_total" INTEGER NOT NULL, "bytes_read" INTEGER NOT NULL, "inserted" TEXT NOT NULL, "duplicates" INTEGER NOT NULL, "skipped" TEXT NOT NULL, "error" TEXT, "attempts" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "started_at" DATETIME, "heartbeat_at" DATETIME, "finished_at" DATETIME, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
+CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
+CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
+
+CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));
+
+CREATE TABLE "wearable_source_order" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "sources" TEXT NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_source_order_patient_id" ON "wearable_source_order" ("patient_id");
 
 CREATE TABLE "webhook_endpoint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "url" VARCHAR(2048) NOT NULL, "events" VARCHAR(512) NOT NULL, "description" VARCHAR(500), "secret_salt" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "webhook_endpoint_user_id" ON "webhook_endpoint" ("user_id");

@@ -66,6 +66,7 @@ def create_app(test_config=None):
     from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
     from avycenna import webhooks
     webhooks.init_app(app)
+    from avycenna.imports import service as imports  # noqa: F401 (registers the import job and sweep)
     app.before_request(http.assign_request_id)
     app.before_request(load_actor)
     ratelimit.init_app(app)

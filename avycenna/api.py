@@ -80,9 +80,10 @@ def blueprints():
     from avycenna.wearables.views import blp as wearables
     from avycenna.webhooks.views import blp as webhooks
     from avycenna.mcp.card import blp as mcp_card
+    from avycenna.imports.views import blp as imports
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
-            encounters, billing, admin_invoices, grants, wearables, webhooks, access_log, admin_audit,
+            encounters, billing, admin_invoices, grants, wearables, imports, webhooks, access_log, admin_audit,
             admin_status, mcp_card]
 
 

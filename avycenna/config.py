@@ -65,6 +65,11 @@ DEFAULTS.update({
     "JWT_ACCEPTED_KEY_IDS": [],
     # Largest wearable ingest body (bytes); every other endpoint keeps MAX_CONTENT_LENGTH.
     "WEARABLES_MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    # Largest Apple Health export upload (bytes), streamed to instance/imports/.
+    "IMPORTS_MAX_CONTENT_LENGTH": 2 * 1024 ** 3,
+    # A running import whose progress has not moved for this long (seconds) was cut off
+    # by a restart: the sweep queues it again.
+    "IMPORTS_STALE_SECONDS": 120,
 })
 DEFAULTS.update({
     # Identity: refresh tokens, e-mail OTP sign-in, self sign-up, sign-in rate limits.

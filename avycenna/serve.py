@@ -16,6 +16,13 @@ def parse_args(app, argv=None):
     return parser.parse_args(argv)
 
 
+def largest_body(app):
+    """waitress's own body limit (1 GB by default) must not cut an export upload short; each
+    endpoint keeps its own limit. waitress spools a large body to a temporary file, not memory."""
+    return max(app.config["MAX_CONTENT_LENGTH"], app.config["WEARABLES_MAX_CONTENT_LENGTH"],
+               app.config["IMPORTS_MAX_CONTENT_LENGTH"]) + 1024 * 1024  # multipart framing
+
+
 def main(app, argv=None):
     args = parse_args(app, argv)
     with app.app_context():
@@ -30,7 +37,8 @@ def main(app, argv=None):
     if consumer is None:
         log.info("background jobs run in separate workers: flask --app app worker")
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna")
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna",
+              max_request_body_size=largest_body(app))
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

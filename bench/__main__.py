@@ -1,18 +1,21 @@
-"""`python -m bench`: every benchmark, each printing its ratio to the baseline run beside it."""
+"""`python -m bench [name …]`: every benchmark (or those named), each printing its ratio to
+the baseline run beside it."""
 import logging
+import sys
 
-from bench import ingest, mcp_calls, summary, webhooks
+from bench import imports, ingest, mcp_calls, summary, webhooks
+
+BENCHMARKS = {"ingest": ingest, "summary": summary, "webhooks": webhooks, "mcp": mcp_calls,
+              "imports": imports}
 
 
 def main():
     logging.disable(logging.INFO)  # migrations' progress lines
-    ingest.main()
-    print()
-    summary.main()
-    print()
-    webhooks.main()
-    print()
-    mcp_calls.main()
+    names = sys.argv[1:] or list(BENCHMARKS)
+    for i, name in enumerate(names):
+        if i:
+            print()
+        BENCHMARKS[name].main()
 
 
 if __name__ == "__main__":

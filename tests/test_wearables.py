@@ -41,10 +41,11 @@ def read(client, patient, headers, query="type=heart_rate&start=2026-11-20T00:00
 
 def test_types_list_canonical_and_accepted_units(client, headers):
     types = {t["type"]: t for t in client.get("/api/v1/wearables/types").get_json()["data"]}
-    assert len(types) == 13
+    assert len(types) == 14
+    assert types["workout"]["unit"] == "min" and types["workout"]["interval"] is True
     assert types["body_weight"]["unit"] == "kg" and "lb" in types["body_weight"]["accepted_units"]
     assert types["blood_glucose"]["unit"] == "mg/dL" and "mmol/L" in types["blood_glucose"]["accepted_units"]
-    assert types["sleep"]["stages"] == ["awake", "light", "deep", "rem", "in_bed"]
+    assert types["sleep"]["stages"] == ["awake", "light", "deep", "rem", "in_bed", "asleep"]
 
 
 def test_ingest_by_jwt_and_by_api_key_then_read(client, patient, headers, key_for, owner):

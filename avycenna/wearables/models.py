@@ -1,12 +1,16 @@
 """Wearable samples (times as epoch milliseconds) and their hourly rollups."""
-from peewee import BigIntegerField, CharField, DoubleField, ForeignKeyField, IntegerField
+from peewee import BigIntegerField, CharField, DoubleField, ForeignKeyField, IntegerField, TextField, fn
 
 from avycenna.db import BaseModel
 from avycenna.patients.models import Patient
 
 
 class WearableSample(BaseModel):
-    """One measurement. (patient, type, start_ms, source) is unique: re-sent samples are ignored."""
+    """One measurement, stored as received.
+
+    Unique by (patient, type, start_ms, source, end, value, value2): a re-sent sample is
+    ignored, while two samples sharing a start but differing in end or value are both kept.
+    """
 
     patient = ForeignKeyField(Patient, on_delete="CASCADE", index=False)  # led by the unique index
     type = CharField(max_length=32)
@@ -15,17 +19,27 @@ class WearableSample(BaseModel):
     end_ms = BigIntegerField(null=True)
     value = DoubleField()  # canonical unit; systolic for blood pressure; a stage code for sleep
     value2 = DoubleField(null=True)  # diastolic for blood pressure
+    detail = TextField(null=True)  # JSON: a workout's activity, distance, energy, heart rates
 
-    class Meta:
-        indexes = ((("patient", "type", "start_ms", "source"), True),)
+
+# No end (or no diastolic) is one value in the key: NULLs would never conflict.
+WearableSample.add_index(WearableSample.index(
+    WearableSample.patient, WearableSample.type, WearableSample.start_ms, WearableSample.source,
+    fn.COALESCE(WearableSample.end_ms, -1), WearableSample.value, fn.COALESCE(WearableSample.value2, -1),
+    unique=True, name="wearable_sample_identity"))
 
 
 class WearableHourly(BaseModel):
-    """count/sum/min/max per patient, type and UTC hour, kept in step with every ingest."""
+    """count/sum/min/max per patient, type, UTC hour and source, kept in step with every ingest.
+
+    Amounts over an interval (steps, distance, energy) are shared out over the hours it
+    covers; sleep and workouts count their minutes in each hour (asleep stages only).
+    """
 
     patient = ForeignKeyField(Patient, on_delete="CASCADE", index=False)  # led by the unique index
     type = CharField(max_length=32)
     hour_ms = BigIntegerField()  # start of the hour, epoch milliseconds
+    source = CharField(max_length=64, default="")
     count = IntegerField()
     sum = DoubleField()
     min = DoubleField()
@@ -35,4 +49,11 @@ class WearableHourly(BaseModel):
     max2 = DoubleField(null=True)
 
     class Meta:
-        indexes = ((("patient", "type", "hour_ms"), True),)
+        indexes = ((("patient", "type", "hour_ms", "source"), True),)
+
+
+class WearableSourceOrder(BaseModel):
+    """The holder's priority of sources for a patient's summaries (JSON list, first wins)."""
+
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", unique=True)
+    sources = TextField(default="[]")

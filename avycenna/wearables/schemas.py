@@ -79,6 +79,9 @@ class StatsSchema(Schema):
 class BucketSchema(StatsSchema):
     start = fields.String(metadata={"example": "2026-11-20T08:00:00Z"})
     count = fields.Integer()
+    sum = fields.Float(metadata={"description": "The bucket's total. Amounts (steps, distance, energy, sleep, "
+                                                "workout) take one source per hour by the holder's priority; "
+                                                "minutes never exceed the bucket's length."})
     diastolic = fields.Nested(StatsSchema, allow_none=True, metadata={"description": "blood_pressure only."})
 
 
@@ -98,7 +101,23 @@ class TypeSchema(Schema):
     stages = fields.List(fields.String(), metadata={"description": "Allowed values (sleep only)."})
 
 
+class SourceOrderSchema(Schema):
+    priority = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                           validate=validate.Length(max=50),
+                           metadata={"description": "Source names, first wins; unlisted sources follow "
+                                                    "(watches first, then by name).",
+                                     "example": ["Kim's Apple Watch", "Kim's iPhone"]})
+
+
+class SourceSchema(Schema):
+    source = fields.String()
+    rank = fields.Integer(metadata={"description": "1 = counted first."})
+
+
 StoredSamplePageSchema = page_schema(StoredSampleSchema, "WearableSamplePage")
 
 
 TypeListSchema = page_schema(TypeSchema, "WearableTypeList")
+
+
+SourceListSchema = page_schema(SourceSchema, "WearableSourceList")

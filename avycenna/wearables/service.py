@@ -5,7 +5,8 @@ index (the same on SQLite and PostgreSQL); only rows that were really new are
 added to the hourly rollup, in the same transaction. Summaries read
 the rollup, so their cost follows the buckets returned, not the samples stored.
 """
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 from peewee import fn
@@ -14,15 +15,17 @@ from avycenna.audit.service import record
 from avycenna.clock import isoformat
 from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
-from avycenna.wearables.types import SLEEP_STAGES, TYPES
+from avycenna.wearables.types import ASLEEP_CODES, CUMULATIVE, SLEEP_STAGES, TYPES
 from avycenna.webhooks.events import emit_ingested
 
 EPOCH = datetime(1970, 1, 1)
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
-CHUNK = 2000  # rows per INSERT statement (7 parameters each stays under every driver's limit)
-SAMPLE_COLUMNS = ("patient_id", "type", "source", "start_ms", "end_ms", "value", "value2")
-ROLLUP_COLUMNS = ("patient_id", "type", "hour_ms", "count", "sum", "min", "max", "sum2", "min2", "max2")
+CHUNK = 2000  # rows per INSERT statement (8 parameters each stays under every driver's limit)
+SAMPLE_COLUMNS = ("patient_id", "type", "source", "start_ms", "end_ms", "value", "value2", "detail")
+ROLLUP_COLUMNS = ("patient_id", "type", "hour_ms", "source", "count", "sum", "min", "max", "sum2", "min2",
+                  "max2")
+MINUTE_MS = 60000.0
 
 
 def _table(model):
@@ -41,13 +44,19 @@ def _patient_key(patient):
     return patient.id.hex if is_sqlite() else str(patient.id)
 
 
-def stored_starts(patient_key, source, rows):
-    """{(type, start_ms)} already stored from this source within the batch's time span."""
+def identity(row):
+    """What makes a sample itself: type, start, end, value, value2 (the unique index, per source)."""
+    return row[0], row[1], -1 if row[2] is None else row[2], row[3], -1 if row[4] is None else row[4]
+
+
+def stored_keys(patient_key, source, rows):
+    """The identities of the batch's rows already stored from this source (within its time span)."""
     starts = defaultdict(list)
     for row in rows:
         starts[row[0]].append(row[1])
     p = database.param
-    sql = (f"SELECT type, start_ms FROM {_table(WearableSample)} WHERE patient_id = {p} AND type = {p} "
+    sql = (f"SELECT type, start_ms, COALESCE(end_ms, -1), value, COALESCE(value2, -1) "
+           f"FROM {_table(WearableSample)} WHERE patient_id = {p} AND type = {p} "
            f"AND start_ms >= {p} AND start_ms <= {p} AND source = {p}")
     found = set()
     for type_name, times in starts.items():
@@ -56,47 +65,71 @@ def stored_starts(patient_key, source, rows):
     return found
 
 
+def _params(patient_key, source, row):
+    return (patient_key, row[0], source, row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else None)
+
+
 def insert_new(patient_key, source, rows):
-    """Insert rows (unique by type and start), skipping stored ones; returns the new rows.
+    """Insert rows (unique by their identity), skipping stored ones; returns the new rows.
 
     SQLite: the write transaction holds the database lock, so what is not stored
     yet is new, and `executemany` inserts it at full speed. PostgreSQL: concurrent
     writers are possible, so the database says which rows it inserted (RETURNING).
     """
     if is_sqlite():
-        stored = stored_starts(patient_key, source, rows)
-        new = [r for r in rows if (r[0], r[1]) not in stored] if stored else rows
+        stored = stored_keys(patient_key, source, rows)
+        new = [r for r in rows if identity(r) not in stored] if stored else rows
         sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, 1, "ON CONFLICT DO NOTHING")
-        cursor = database.connection().executemany(
-            sql, [(patient_key, t, source, start, end, v, v2) for t, start, end, v, v2 in new])
+        cursor = database.connection().executemany(sql, [_params(patient_key, source, r) for r in new])
         if cursor.rowcount != len(new):  # the batch repeats itself: the first of each was kept
-            new = list({(r[0], r[1]): r for r in reversed(new)}.values())
+            new = list({identity(r): r for r in reversed(new)}.values())
         return new
     inserted = []
     for i in range(0, len(rows), CHUNK):
         chunk = rows[i:i + CHUNK]
         params = []
-        for type_name, start_ms, end_ms, value, value2 in chunk:
-            params += (patient_key, type_name, source, start_ms, end_ms, value, value2)
+        for row in chunk:
+            params += _params(patient_key, source, row)
         sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, len(chunk),
                           "ON CONFLICT DO NOTHING RETURNING type, start_ms, end_ms, value, value2")
         inserted += database.execute_sql(sql, params).fetchall()
     return inserted
 
 
-def rollup_measure(type_name, start_ms, end_ms, value):
-    """The number the hourly rollup aggregates: the value, or minutes for a sleep interval."""
-    if type_name == "sleep":
-        return (end_ms - start_ms) / 60000.0
-    return value
+def hour_shares(type_name, start_ms, end_ms, value):
+    """[(hour_ms, amount)] a sample adds to the hourly rollup.
+
+    A point sample, or a measurement like heart rate: its value, in the hour it starts.
+    Sleep and workouts: the minutes spent in each hour they cover (asleep stages only:
+    `awake` and `in_bed` are not sleep), so no hour holds more than 60 minutes.
+    Steps, distance, energy over an interval: shared out in proportion to the time in each hour.
+    """
+    hour = start_ms - start_ms % HOUR_MS
+    timed = type_name in ("sleep", "workout")
+    if type_name == "sleep" and value not in ASLEEP_CODES:
+        return []
+    if type_name not in CUMULATIVE or end_ms is None or end_ms - start_ms <= 0:
+        return [] if timed else [(hour, value)]
+    span, shares = end_ms - start_ms, []
+    while hour < end_ms:
+        overlap = min(end_ms, hour + HOUR_MS) - max(start_ms, hour)
+        if overlap > 0:
+            shares.append((hour, overlap / MINUTE_MS if timed else value * overlap / span))
+        hour += HOUR_MS
+    return shares
 
 
 def hourly_buckets(rows):
     """{(type, hour_ms): [count, sum, min, max, sum2, min2, max2]} of new rows."""
     values, seconds = defaultdict(list), defaultdict(list)
-    for type_name, start_ms, end_ms, value, value2 in rows:
+    for row in rows:
+        type_name, start_ms, end_ms, value, value2 = row[:5]
+        if type_name in CUMULATIVE:
+            for hour_ms, amount in hour_shares(type_name, start_ms, end_ms, value):
+                values[type_name, hour_ms].append(amount)
+            continue
         key = (type_name, start_ms - start_ms % HOUR_MS)
-        values[key].append(rollup_measure(type_name, start_ms, end_ms, value) if type_name == "sleep" else value)
+        values[key].append(value)
         if value2 is not None:
             seconds[key].append(value2)
     buckets = {}
@@ -107,14 +140,14 @@ def hourly_buckets(rows):
     return buckets
 
 
-def add_to_rollup(patient_key, rows):
-    """Fold newly inserted rows into the hourly rollup (one upsert per touched hour)."""
+def add_to_rollup(patient_key, rows, source=""):
+    """Fold newly inserted rows into the hourly rollup (one upsert per touched hour and source)."""
     buckets = hourly_buckets(rows)
     if not buckets:
         return
     least, greatest = ("MIN", "MAX") if is_sqlite() else ("LEAST", "GREATEST")
     t = _table(WearableHourly)
-    tail = (f"ON CONFLICT (patient_id, type, hour_ms) DO UPDATE SET "
+    tail = (f"ON CONFLICT (patient_id, type, hour_ms, source) DO UPDATE SET "
             f"count = {t}.count + excluded.count, sum = {t}.sum + excluded.sum, "
             f"min = {least}({t}.min, excluded.min), max = {greatest}({t}.max, excluded.max), "
             f"sum2 = {t}.sum2 + excluded.sum2, min2 = {least}({t}.min2, excluded.min2), "
@@ -124,7 +157,7 @@ def add_to_rollup(patient_key, rows):
         chunk = items[i:i + CHUNK]
         params = []
         for (type_name, hour_ms), b in chunk:
-            params += (patient_key, type_name, hour_ms, *b)
+            params += (patient_key, type_name, hour_ms, source, *b)
         database.execute_sql(_insert_sql(WearableHourly, ROLLUP_COLUMNS, len(chunk), tail), params)
 
 
@@ -141,19 +174,23 @@ def checkpoints(patient_key, source, types):
 
 
 @transaction
-def ingest(patient, source, rows):
-    """Store a validated batch all-or-nothing; returns inserted, duplicates and checkpoints."""
+def ingest(patient, source, rows, user_id=None):
+    """Store a validated batch all-or-nothing; returns inserted, duplicates and checkpoints.
+
+    `user_id` names the account for the audit when no request is running (an import job).
+    """
     key = _patient_key(patient)
     # Sorted by the unique key: two batches that overlap take their row locks in the same
     # order on PostgreSQL, so one waits for the other instead of both deadlocking.
-    rows = sorted(rows, key=lambda row: (row[0], row[1]))
+    rows = sorted(rows, key=identity)
     new = insert_new(key, source, rows)
-    add_to_rollup(key, new)
+    add_to_rollup(key, new, source)
     checkpoint = checkpoints(key, source, {r[0] for r in rows})
     record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
-           received=len(rows), inserted=len(new))
+           received=len(rows), inserted=len(new), user_id=user_id)
     emit_ingested(patient, source, new, duplicates=len(rows) - len(new))
-    return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint}
+    return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint,
+            "inserted_by_type": Counter(r[0] for r in new)}
 
 
 def ms_to_iso(ms):
@@ -175,6 +212,8 @@ def present_sample(row):
         value = {"systolic": row.value, "diastolic": row.value2}
     elif row.type == "sleep":
         value = SLEEP_STAGES[int(row.value)]
+    elif row.type == "workout":
+        value = json.loads(row.detail)
     else:
         value = row.value
     return {"type": row.type, "source": row.source, "start": ms_to_iso(row.start_ms),
@@ -188,26 +227,71 @@ def samples_query(patient, type_name, start_ms, end_ms):
         & (WearableSample.start_ms >= start_ms) & (WearableSample.start_ms < end_ms))
 
 
+MINUTES = ("sleep", "workout")  # amounts in minutes: an hour holds at most 60 of them
+
+
 def summary(patient, type_name, bucket, start_ms, end_ms):
-    """count/min/max/mean per hour or UTC day, from the hourly rollup."""
-    h = WearableHourly
+    """count/min/max/mean/sum per hour or UTC day, from the hourly rollup.
+
+    Amounts (steps, distance, energy, sleep, workouts) take one source per hour, by the
+    holder's priority (see sources.py), so two devices never count the same hour twice;
+    minutes of sleep or workout in an hour are capped at 60. Measurements (heart rate …)
+    pool every source.
+    """
     size = HOUR_MS if bucket == "hour" else DAY_MS
-    slot = (h.hour_ms / size * size) if bucket == "day" else h.hour_ms
-    query = (h.select(slot.alias("bucket_ms"), fn.SUM(h.count).alias("n"), fn.SUM(h.sum).alias("total"),
-                      fn.MIN(h.min).alias("low"), fn.MAX(h.max).alias("high"),
-                      fn.SUM(h.sum2).alias("total2"), fn.MIN(h.min2).alias("low2"),
-                      fn.MAX(h.max2).alias("high2"))
-             .where((h.patient == patient) & (h.type == type_name)
-                    & (h.hour_ms >= start_ms - start_ms % size) & (h.hour_ms < end_ms))
-             .group_by(slot).order_by(slot).tuples())
+    first_hour = start_ms - start_ms % size
+    if type_name in CUMULATIVE:
+        hours = _one_source_per_hour(patient, type_name, first_hour, end_ms)
+    else:
+        hours = _all_sources_per_hour(patient, type_name, first_hour, end_ms)
+    slots = {}
+    for hour_ms, n, total, low, high, total2, low2, high2 in hours:
+        slot = slots.setdefault(hour_ms - hour_ms % size, [0, 0.0, low, high, None, low2, high2])
+        slot[0] += n
+        slot[1] += total
+        slot[2], slot[3] = min(slot[2], low), max(slot[3], high)
+        if total2 is not None:
+            slot[4] = (slot[4] or 0.0) + total2
+            slot[5], slot[6] = min(slot[5], low2), max(slot[6], high2)
     data = []
-    for bucket_ms, n, total, low, high, total2, low2, high2 in query:
-        item = {"start": ms_to_iso(int(bucket_ms)), "count": int(n), "min": low, "max": high, "mean": total / n,
-                "diastolic": None}
+    for bucket_ms in sorted(slots):
+        n, total, low, high, total2, low2, high2 = slots[bucket_ms]
+        item = {"start": ms_to_iso(bucket_ms), "count": n, "min": low, "max": high, "mean": total / n,
+                "sum": total, "diastolic": None}
         if type_name == "blood_pressure":
             item["diastolic"] = {"min": low2, "max": high2, "mean": total2 / n}
         data.append(item)
     return data
+
+
+def _rollup_rows(patient, type_name, first_hour, end_ms, *columns):
+    h = WearableHourly
+    return (h.select(*columns).where((h.patient == patient) & (h.type == type_name)
+                                     & (h.hour_ms >= first_hour) & (h.hour_ms < end_ms)))
+
+
+def _all_sources_per_hour(patient, type_name, first_hour, end_ms):
+    h = WearableHourly
+    return (_rollup_rows(patient, type_name, first_hour, end_ms, h.hour_ms, fn.SUM(h.count), fn.SUM(h.sum),
+                         fn.MIN(h.min), fn.MAX(h.max), fn.SUM(h.sum2), fn.MIN(h.min2), fn.MAX(h.max2))
+            .group_by(h.hour_ms).order_by(h.hour_ms).tuples())
+
+
+def _one_source_per_hour(patient, type_name, first_hour, end_ms):
+    """Each hour's row from its highest-priority source."""
+    from avycenna.wearables.sources import chosen_order, rank
+
+    h = WearableHourly
+    key = rank(chosen_order(patient))
+    best = {}
+    for hour_ms, source, n, total, low, high in _rollup_rows(
+            patient, type_name, first_hour, end_ms, h.hour_ms, h.source, h.count, h.sum, h.min, h.max).tuples():
+        if hour_ms not in best or key(source) < key(best[hour_ms][0]):
+            best[hour_ms] = (source, n, total, low, high)
+    cap = 60.0 if type_name in MINUTES else None
+    return [(hour_ms, n, min(total, cap) if cap else total, low, min(high, cap) if cap else high,
+             None, None, None)
+            for hour_ms, (source, n, total, low, high) in sorted(best.items())]
 
 
 def read_summary(patient, type_name, bucket, start_ms, end_ms):

@@ -5,8 +5,15 @@ Values are stored in the canonical unit. A value outside the plausible range
 """
 from dataclasses import dataclass, field
 
-SLEEP_STAGES = ("awake", "light", "deep", "rem", "in_bed")
+# A stage's code is its position: new stages are appended so stored codes keep their meaning.
+# `asleep` is sleep of unknown stage (Apple's "Asleep" / "AsleepUnspecified"), not `light`.
+SLEEP_STAGES = ("awake", "light", "deep", "rem", "in_bed", "asleep")
 STAGE_CODE = {stage: float(code) for code, stage in enumerate(SLEEP_STAGES)}
+ASLEEP_CODES = frozenset(STAGE_CODE[s] for s in ("asleep", "light", "deep", "rem"))  # awake, in_bed are not sleep
+
+# Amounts that add up over time. Summaries take one source per hour for these (the
+# holder's priority, watch first), so two devices counting the same steps count once.
+CUMULATIVE = frozenset(("steps", "distance", "active_energy", "sleep", "workout"))
 
 
 PRECISION = 4  # decimals kept after a unit conversion (154 lb → 69.8532 kg, not …98000001)
@@ -28,7 +35,7 @@ class SampleType:
     high: float
     description: str
     conversions: dict = field(default_factory=dict)  # unit → function to the canonical unit
-    interval: bool = False  # needs an end (sleep)
+    interval: bool = False  # needs an end (sleep, workout)
 
     def converter(self, unit):
         """Function from `unit` to the canonical unit, or None when unknown."""
@@ -69,7 +76,14 @@ TYPES = {t.name: t for t in (
     SampleType("sleep", "stage", 0, len(SLEEP_STAGES) - 1,
                "Sleep interval: value one of " + ", ".join(SLEEP_STAGES) + "; start and end required",
                interval=True),
+    SampleType("workout", "min", 0, 7 * 24 * 60,
+               "Workout: value {activity, duration (min), distance (m), energy (kcal), heart_rate_avg, "
+               "heart_rate_max (count/min)}; only activity and duration are required; start and end required",
+               interval=True),
 )}
+
+WORKOUT_FIELDS = {"activity": str, "duration": float, "distance": float, "energy": float,
+                  "heart_rate_avg": float, "heart_rate_max": float}
 
 
 def describe():

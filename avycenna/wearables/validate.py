@@ -1,16 +1,17 @@
 """Fast validation of ingest bodies (plain code: marshmallow per sample is too slow).
 
 `parse_body` turns a JSON body into rows `(type, start_ms, end_ms, value, value2)`
-in canonical units, or raises `SampleError` naming the first bad place. The basic
+in canonical units (a workout row adds a sixth item, its details as JSON text), or raises `SampleError` naming the first bad place. The basic
 form is `samples: [{type, start, end?, value, unit}]`; the compact form is
 `series: [{type, unit, start: [...], end?: [...], value: [...]}]` with parallel
 arrays (times as ISO 8601 strings or epoch milliseconds).
 """
+import json
 from datetime import datetime, timezone
 from itertools import repeat
 
 from avycenna.clock import utcnow
-from avycenna.wearables.types import STAGE_CODE, TYPES, identity
+from avycenna.wearables.types import SLEEP_STAGES, STAGE_CODE, TYPES, WORKOUT_FIELDS, identity
 
 MAX_SAMPLES = 10_000
 MAX_FUTURE_MS = 24 * 3600 * 1000  # clock skew allowed on a device
@@ -72,7 +73,8 @@ class Checker:
                 raise SampleError(loc + ["unit"], f"Unit not accepted for {spec.name}; use one of: "
                                   + ", ".join([spec.unit, *spec.conversions]) + ".", "value_error.unit")
         elif unit not in (None, spec.unit):
-            raise SampleError(loc + ["unit"], "Sleep samples take no unit (or \"stage\").", "value_error.unit")
+            raise SampleError(loc + ["unit"], f"{spec.description.split(':')[0]} samples take no unit "
+                              f"(or \"{spec.unit}\").", "value_error.unit")
         self.now_ms = _now_ms()
         # For the inlined path in parse_samples: a number with no end.
         self.plain = not spec.interval and spec.name != "blood_pressure"
@@ -82,10 +84,12 @@ class Checker:
     def value(self, raw, loc):
         """(value, value2) in canonical units, or SampleError."""
         spec = self.spec
+        if spec.name == "workout":
+            return workout_value(raw, loc), None
         if spec.interval:
             code = STAGE_CODE.get(raw) if type(raw) is str else None
             if code is None:
-                raise SampleError(loc, "Sleep stage must be one of: awake, light, deep, rem, in_bed.",
+                raise SampleError(loc, "Sleep stage must be one of: " + ", ".join(SLEEP_STAGES) + ".",
                                   "value_error.stage")
             return code, None
         if spec.name == "blood_pressure":
@@ -122,6 +126,26 @@ class Checker:
         return start_ms, end_ms
 
 
+def workout_value(raw, loc):
+    """A workout's details, checked: {activity, duration (min), distance?, energy?, heart rates?}."""
+    if type(raw) is not dict:
+        raise SampleError(loc, "A workout needs {\"activity\", \"duration\", …}.", "type_error.dict")
+    for name in ("activity", "duration"):
+        if name not in raw:
+            raise SampleError(loc + [name], "Missing data for required field.", "missing")
+    for name, item in raw.items():
+        kind = WORKOUT_FIELDS.get(name)
+        if kind is None:
+            raise SampleError(loc + [name], "Unknown field.", "extra_forbidden")
+        if kind is str and (type(item) is not str or not 1 <= len(item) <= 64):
+            raise SampleError(loc + [name], "A name of 1–64 characters is required.", "value_error")
+        if kind is float and (type(item) not in NUMBER_TYPES or not 0 <= item <= 1_000_000):
+            raise SampleError(loc + [name], "Not a plausible number.", "value_error.implausible")
+    if raw["duration"] > 7 * 24 * 60:
+        raise SampleError(loc + ["duration"], "A workout lasts at most 7 days.", "value_error.implausible")
+    return raw
+
+
 def _now_ms():
     return int(utcnow().replace(tzinfo=timezone.utc).timestamp() * 1000)
 
@@ -155,7 +179,14 @@ def check_sample(sample, i, checkers):
         raise SampleError(loc + ["value"], "Missing data for required field.", "missing")
     start_ms, end_ms = checker.times(sample["start"], sample.get("end"), loc + ["start"], loc + ["end"])
     value, value2 = checker.value(sample["value"], loc + ["value"])
-    return checker.spec.name, start_ms, end_ms, value, value2
+    return as_row(checker.spec.name, start_ms, end_ms, value, value2)
+
+
+def as_row(type_name, start_ms, end_ms, value, value2):
+    """The stored row; a workout keeps its duration as the value and its details as JSON."""
+    if type_name == "workout":
+        return type_name, start_ms, end_ms, float(value["duration"]), None, json.dumps(value, sort_keys=True)
+    return type_name, start_ms, end_ms, value, value2
 
 
 def parse_samples(samples, rows):
@@ -216,7 +247,7 @@ def parse_series(series, rows):
             start_ms, end_ms = checker.times(starts[i], ends[i] if ends is not None else None,
                                              loc + ["start", i], loc + ["end", i])
             value, value2 = checker.value(values[i], loc + ["value", i])
-            rows.append((name, start_ms, end_ms, value, value2))
+            rows.append(as_row(name, start_ms, end_ms, value, value2))
 
 
 def _plain_series(checker, starts, values):

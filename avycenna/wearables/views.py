@@ -13,10 +13,11 @@ from avycenna.errors import fail, validation_error
 from avycenna.grants.access import grant_details, require_patient_access
 from avycenna.pagination import paginate
 from avycenna.schemas import whole_list
-from avycenna.wearables import service
+from avycenna.wearables import service, sources
 from avycenna.wearables.models import WearableSample
 from avycenna.wearables.schemas import (IngestResultSchema, IngestSchema, SampleQueryArgs, StoredSamplePageSchema,
-                                        SummaryArgs, SummarySchema, TypeListSchema)
+                                        SourceListSchema, SourceOrderSchema, SummaryArgs, SummarySchema,
+                                        TypeListSchema)
 from avycenna.wearables.types import TYPES, describe
 from avycenna.wearables.validate import MAX_SAMPLES, SampleError, TooMany, parse_body
 
@@ -103,3 +104,30 @@ class Summary(MethodView):
         data = service.read_summary(patient, args["type"], args["bucket"], start_ms, end_ms)
         unit = "min" if args["type"] == "sleep" else TYPES[args["type"]].unit
         return {"type": args["type"], "unit": unit, "bucket": args["bucket"], "data": data}
+
+
+def ranked(names):
+    return whole_list([{"source": name, "rank": i + 1} for i, name in enumerate(names)])
+
+
+@blp.route("/patients/<string:patient_id>/wearables/sources")
+class Sources(MethodView):
+    @auth_required()
+    @blp.response(200, SourceListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, patient_id):
+        """The patient's sources in the order summaries prefer them (the owner)."""
+        patient = require_patient_access(patient_id, "wearables", owner_only=True)
+        return ranked(sources.known_sources(patient))
+
+    @auth_required()
+    @blp.arguments(SourceOrderSchema)
+    @blp.response(200, SourceListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def put(self, body, patient_id):
+        """Set which sources count first when they overlap (the owner); raw samples are unchanged."""
+        patient = require_patient_access(patient_id, "wearables", owner_only=True)
+        names = sources.set_order(patient, body["priority"])
+        record("wearables.sources.update", patient_id=patient.id, target_type="wearables")
+        return ranked(names)

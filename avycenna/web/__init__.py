@@ -27,6 +27,12 @@ def page_limit_key():
 
 
 def check_csrf():
+    from flask import request
+
+    from avycenna.web.imports import UPLOAD_ENDPOINTS
+
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        return  # checked by the view after the file is streamed to disk (request.form would buffer it)
     csrf.protect()
 
 
@@ -41,7 +47,7 @@ errors.register_page_handlers(bp)
 limiter.limit(page_limit, key_func=page_limit_key)(bp)
 
 from avycenna.web import (account, account_security, admin, checkout, console, encounters_and_billing, filters,  # noqa: E402,F401
-                          grants_pages, patients, signin)  # (routes)
+                          grants_pages, imports, patients, signin)  # (routes)
 
 
 # Not settings: the cookie is never readable by script nor sent cross-site on POSTs; the

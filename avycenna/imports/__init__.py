@@ -1,0 +1,1 @@
+"""Uploaded Apple Health exports, imported in the background job queue."""

@@ -1,0 +1,30 @@
+"""One uploaded export and how far its import has come."""
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from avycenna.auth.models import User
+from avycenna.clock import utcnow
+from avycenna.db import BaseModel
+from avycenna.ids import new_id
+from avycenna.patients.models import Patient
+
+STATUSES = ("queued", "running", "done", "failed")
+
+
+class WearableImport(BaseModel):
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("imp"))
+    patient = ForeignKeyField(Patient, on_delete="CASCADE")
+    account = ForeignKeyField(User, on_delete="CASCADE")  # who uploaded it
+    status = CharField(max_length=16, default="queued", index=True)  # queued | running | done | failed
+    filename = CharField(max_length=255)
+    path = CharField(max_length=255, null=True)  # the upload under instance/imports/; None once deleted
+    bytes_total = BigIntegerField()
+    bytes_read = BigIntegerField(default=0)
+    inserted = TextField(default="{}")  # JSON {type: count}
+    duplicates = IntegerField(default=0)
+    skipped = TextField(default="{}")  # JSON {reason: count}
+    error = TextField(null=True)
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(null=True)
+    heartbeat_at = DateTimeField(null=True)  # a running import writes it with every progress step
+    finished_at = DateTimeField(null=True)

@@ -1,0 +1,45 @@
+"""Which source counts when two devices measure the same thing: the holder's priority.
+
+Like the Health app, a summary of an amount (steps, distance, energy, sleep, workouts)
+takes one source per hour, the first in this order that has data in that hour: the
+sources the holder listed, in their order; then any source named like a watch; then the
+rest by name. Raw samples are never changed by it.
+"""
+import json
+
+from avycenna.db import write_transaction
+from avycenna.wearables.models import WearableHourly, WearableSourceOrder
+
+
+def chosen_order(patient):
+    """The holder's list (may be empty)."""
+    row = WearableSourceOrder.get_or_none(WearableSourceOrder.patient == patient)
+    return json.loads(row.sources) if row is not None else []
+
+
+def rank(order):
+    """Sort key for a source name under `order`: listed first, then watches, then by name."""
+    position = {name: i for i, name in enumerate(order)}
+
+    def key(source):
+        if source in position:
+            return 0, position[source], ""
+        return (1 if "watch" in source.lower() else 2), 0, source.lower()
+    return key
+
+
+def known_sources(patient):
+    """Every source with rolled-up data for this patient, in priority order."""
+    h = WearableHourly
+    names = [r for (r,) in h.select(h.source).where(h.patient == patient).distinct().tuples()]
+    return sorted(names, key=rank(chosen_order(patient)))
+
+
+def set_order(patient, sources):
+    """Replace the holder's priority list (first wins); returns the sources in effect order."""
+    text = json.dumps(list(dict.fromkeys(sources)))
+    with write_transaction():
+        (WearableSourceOrder.insert(patient=patient, sources=text)
+         .on_conflict(conflict_target=[WearableSourceOrder.patient], update={WearableSourceOrder.sources: text})
+         .execute())
+    return known_sources(patient)

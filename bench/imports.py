@@ -1,0 +1,164 @@
+"""Apple Health import of a generated export.xml (≥ 1 GB) vs a raw iterparse of the same file.
+
+For each size an export is generated on the fly into a temp folder (heart rate with
+device strings and metadata, steps, active energy, sleep stages, blood-pressure
+correlations, workouts; 24- and 12-hour clocks), then, each in its own subprocess so
+peak memory (ru_maxrss) is that run's alone:
+  - baseline: `iterparse` over the file, clearing finished elements, counting them;
+  - import: `import_export()` into a fresh SQLite instance (checks, dedupe, rollup, audit).
+Ratio = import time / raw parse time. Peak memory should stay flat as the file grows.
+The export and the instance are deleted afterwards.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+SIZES_MB = [int(s) for s in os.environ.get("BENCH_IMPORT_SIZES_MB", "256,1024").split(",")]
+T0 = 1_735_689_600  # 2025-01-01 UTC, seconds
+DEVICE = ("&lt;&lt;HKDevice: 0x283f2c0f0&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
+          "hardware:Watch6,1, software:10.1&gt;")
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE HealthData [
+<!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary)*)>
+<!ATTLIST HealthData locale CDATA #REQUIRED>
+]>
+<HealthData locale="en_US">
+ <ExportDate value="2026-11-21 10:00:00 +0100"/>
+ <Me HKCharacteristicTypeIdentifierDateOfBirth="1980-05-17"/>
+"""
+
+
+def stamp(seconds, twelve):
+    t = time.gmtime(seconds)
+    if twelve:
+        return time.strftime("%Y-%m-%d %I:%M:%S %p +0000", t).replace(" 0", " ", 1)
+    return time.strftime("%Y-%m-%d %H:%M:%S +0000", t)
+
+
+def record(kind, source, unit, start, end, value, twelve, extra=""):
+    s, e = stamp(start, twelve), stamp(end, twelve)
+    attrs = (f' type="{kind}" sourceName="{source}" sourceVersion="10.1" device="{DEVICE}" unit="{unit}" '
+             f'creationDate="{e}" startDate="{s}" endDate="{e}" value="{value}"')
+    return f" <Record{attrs}/>\n" if not extra else f" <Record{attrs}>\n{extra} </Record>\n"
+
+
+def chunk(i):
+    """The records of step i (five seconds of a life, give or take)."""
+    t = T0 + i * 5
+    twelve = (i // 100_000) % 2 == 1  # the phone's clock setting changed now and then
+    q = "HKQuantityTypeIdentifier"
+    out = [record(q + "HeartRate", "Kim’s Apple Watch", "count/min", t, t, 55 + i % 60, twelve,
+                  '  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="0"/>\n' if i % 10 == 0 else "")]
+    if i % 2 == 0:
+        out.append(record(q + "StepCount", "Kim’s iPhone", "count", t, t + 60, 10 + i % 90, twelve))
+    if i % 5 == 0:
+        out.append(record(q + "ActiveEnergyBurned", "Kim’s Apple Watch", "kcal", t, t + 60, 0.5 + i % 7, twelve))
+    if i % 25 == 0:
+        stage = ("AsleepCore", "AsleepDeep", "AsleepREM", "Awake", "InBed")[i // 25 % 5]
+        out.append(record("HKCategoryTypeIdentifierSleepAnalysis", "Kim’s Apple Watch", "",
+                          t, t + 120, "HKCategoryValueSleepAnalysis" + stage, twelve))
+    if i % 200 == 0:
+        s = stamp(t, twelve)
+        parts = "".join(record(q + name, "Cuff", "mmHg", t, t, v, twelve)
+                        for name, v in (("BloodPressureSystolic", 110 + i % 30), ("BloodPressureDiastolic", 70 + i % 15)))
+        out.append(f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="Cuff" '
+                   f'startDate="{s}" endDate="{s}">\n{parts} </Correlation>\n')
+    if i % 1000 == 0:
+        s, e = stamp(t, twelve), stamp(t + 1800, twelve)
+        out.append(f' <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" '
+                   f'sourceName="Kim’s Apple Watch" startDate="{s}" endDate="{e}">\n'
+                   f'  <WorkoutStatistics type="{q}HeartRate" startDate="{s}" endDate="{e}" average="148" '
+                   f'minimum="96" maximum="171" unit="count/min"/>\n'
+                   f'  <WorkoutStatistics type="{q}DistanceWalkingRunning" startDate="{s}" endDate="{e}" '
+                   f'sum="5.2" unit="km"/>\n </Workout>\n')
+    return "".join(out)
+
+
+def generate(path, megabytes):
+    """Write an export of about `megabytes` MB; returns its size in bytes."""
+    target, written, i = megabytes * 1024 * 1024, 0, 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(HEAD)
+        while written < target:
+            block = "".join(chunk(j) for j in range(i, i + 2000))
+            fh.write(block)
+            written += len(block.encode())
+            i += 2000
+        fh.write("</HealthData>\n")
+    return os.path.getsize(path)
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_parse(path):
+    from xml.etree.ElementTree import iterparse
+
+    started, depth, root, n = time.perf_counter(), 0, None, 0
+    for event, elem in iterparse(path, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            root = root if root is not None else elem
+            continue
+        depth -= 1
+        if depth == 1:
+            n += 1
+            root.clear()
+    return {"seconds": time.perf_counter() - started, "elements": n, "peak_mb": peak_mb()}
+
+
+def child_import(path):
+    import logging
+
+    from avycenna.db import database
+    from avycenna.wearables.apple_health import import_export
+    from bench.setup import make_instance
+
+    logging.disable(logging.INFO)
+    with tempfile.TemporaryDirectory() as instance:
+        app, patient, _ = make_instance(instance)
+        with app.app_context(), database.obj.connection_context():
+            started = time.perf_counter()
+            counts, skipped = import_export(patient, path)
+            seconds = time.perf_counter() - started
+    return {"seconds": seconds, "inserted": counts["inserted"], "duplicates": counts["duplicates"],
+            "skipped": sum(skipped.values()), "peak_mb": peak_mb()}
+
+
+def run_child(mode, path):
+    out = subprocess.run([sys.executable, "-m", "bench.imports", mode, path], check=True, capture_output=True,
+                         text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    print("imports: generated Apple Health export.xml, each run in its own process")
+    for megabytes in SIZES_MB:
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "export.xml")
+            started = time.perf_counter()
+            size = generate(path, megabytes)
+            made = time.perf_counter() - started
+            raw = run_child("parse", path)
+            imported = run_child("import", path)
+        mb = size / 1024 / 1024
+        print(f"  {mb:,.0f} MB export ({raw['elements']:,} top-level elements, generated in {made:.0f}s)")
+        print(f"    raw iterparse + clear : {raw['seconds']:7.1f} s  {raw['elements'] / raw['seconds']:>10,.0f} "
+              f"elements/s  {mb / raw['seconds']:6.1f} MB/s  peak {raw['peak_mb']:5.0f} MB")
+        print(f"    import_export()       : {imported['seconds']:7.1f} s  "
+              f"{imported['inserted'] / imported['seconds']:>10,.0f} samples/s  {mb / imported['seconds']:6.1f} MB/s"
+              f"  peak {imported['peak_mb']:5.0f} MB  ({imported['inserted']:,} stored, "
+              f"{imported['skipped']:,} skipped)")
+        print(f"    ratio (import / raw parse time): {imported['seconds'] / raw['seconds']:.1f}x")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        print(json.dumps({"parse": child_parse, "import": child_import}[sys.argv[1]](sys.argv[2])))
+    else:
+        main()
