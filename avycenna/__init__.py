@@ -53,7 +53,7 @@ def create_app(test_config=None):
     from avycenna import api, cli, errors, http
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
-    from avycenna import ratelimit, web
+    from avycenna import fhir, ratelimit, web
 
     db.init_app(app)
     app.before_request(http.assign_request_id)
@@ -66,5 +66,6 @@ def create_app(test_config=None):
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)
     web.init_app(app)
+    fhir.init_app(app)
     cli.init_app(app)
     return app

@@ -18,7 +18,7 @@ def _serializer():
 
 
 def encode_cursor(values):
-    return _serializer().dumps(list(values))
+    return _serializer().dumps([_jsonable(v) for v in values])
 
 
 def decode_cursor(cursor):
@@ -34,22 +34,32 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
     `key(row)` gives the cursor values of a row (default: the columns' names).
     Returns `{"data": rows, "next_cursor": str | None}`.
     """
+    values = None
     if cursor:
         values = decode_cursor(cursor)
         if not isinstance(values, list) or len(values) != len(columns):
             validation_error(["query", "cursor"], "Invalid cursor.")
+    rows = list(seek(query, columns, values, descending).limit(limit + 1))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(key(rows[-1]) if key else row_key(rows[-1], columns))
+    return {"data": rows, "next_cursor": next_cursor}
+
+
+def seek(query, columns, values=None, descending=False):
+    """`query` ordered by `columns`, starting after the row whose key is `values` (JSON form)."""
+    if values:
         values = [_from_cursor(col, v) for col, v in zip(columns, values)]
         left = Tuple(*columns)
         query = query.where(left < Tuple(*values) if descending else left > Tuple(*values))
     order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
-    rows = list(query.order_by(*order).limit(limit + 1))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        values = key(last) if key else [getattr(last, c.name) for c in columns]
-        next_cursor = encode_cursor([_jsonable(v) for v in values])
-    return {"data": rows, "next_cursor": next_cursor}
+    return query.order_by(*order)
+
+
+def row_key(row, columns):
+    """A row's sort key in JSON form (what `seek` takes back)."""
+    return [_jsonable(getattr(row, c.name)) for c in columns]
 
 
 def _from_cursor(column, value):

@@ -54,7 +54,7 @@ def only_429_retries(response):
 def count_unrouted(response):
     """A request no route matched (404/405) still counts against its credential's budget
     and carries the budget's headers, like every other API response."""
-    if (not request.path.startswith("/api/") or request.url_rule is not None
+    if (not request.path.startswith(("/api/", "/fhir/")) or request.url_rule is not None
             or "X-RateLimit-Limit" in response.headers or not limiter.enabled):
         return response
     item = parse(credential_limit())

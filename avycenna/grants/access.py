@@ -11,8 +11,19 @@ from flask import g
 from avycenna.audit.service import record
 from avycenna.auth.actor import current_user
 from avycenna.errors import fail
-from avycenna.grants.service import DENIED, active_grant
+from avycenna.grants.models import SCOPES
+from avycenna.grants.service import DENIED, active_grant, active_grants
 from avycenna.patients.models import Patient
+
+
+def _live_patient(patient_id):
+    """The non-archived patient with this id (or None); resets `g.access_grant`."""
+    g.access_grant = None
+    try:
+        patient_uuid = uuid.UUID(str(patient_id))
+    except ValueError:
+        fail(404, DENIED)
+    return Patient.get_or_none((Patient.id == patient_uuid) & Patient.archived_at.is_null())
 
 
 def require_patient_access(patient_id, scope, owner_only=False):
@@ -21,13 +32,7 @@ def require_patient_access(patient_id, scope, owner_only=False):
     Sets `g.access_grant` to the grant used (None for the owner) so audit
     events can name it.
     """
-    user = current_user()
-    try:
-        patient_uuid = uuid.UUID(str(patient_id))
-    except ValueError:
-        fail(404, DENIED)
-    patient = Patient.get_or_none((Patient.id == patient_uuid) & Patient.archived_at.is_null())
-    g.access_grant = None
+    user, patient = current_user(), _live_patient(patient_id)
     if patient is not None and user is not None:
         if patient.account_id == user.id:
             return patient
@@ -38,6 +43,28 @@ def require_patient_access(patient_id, scope, owner_only=False):
         # The caller learns nothing; the holder's access log shows the attempt.
         record("patient.access", patient_id=patient.id, target_type="patient", target_id=patient.id,
                outcome="denied", scope=scope)
+    fail(404, DENIED)
+
+
+def patient_scopes(user, patient):
+    """(scopes, grants): what `user` may read of `patient` (no request needed, for jobs too)."""
+    if patient.account_id == user.id:
+        return set(SCOPES), []
+    grants = active_grants(user, patient) if user.role == "clinician" else []
+    return {scope for grant in grants for scope in grant.scope_list}, grants
+
+
+def readable_scopes(patient_id):
+    """(Patient, scopes) the current user may read: every scope for the owner, the union of a
+    clinician's active grants otherwise. No scope at all is the same audited 404 as above."""
+    user, patient = current_user(), _live_patient(patient_id)
+    if patient is not None and user is not None:
+        scopes, grants = patient_scopes(user, patient)
+        if scopes:
+            g.access_grant = grants[0] if grants else None
+            return patient, scopes
+        record("patient.access", patient_id=patient.id, target_type="patient", target_id=patient.id,
+               outcome="denied", scope="any")
     fail(404, DENIED)
 
 
