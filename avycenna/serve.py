@@ -4,6 +4,7 @@ import logging
 
 from waitress import serve
 
+from avycenna import jobs
 from avycenna.migrate import upgrade
 
 
@@ -25,4 +26,11 @@ def main(app, argv=None):
     base = f"http://{args.host}:{args.port}"
     print(f"AVYCENNA serving on {base}  (docs: {base}/docs  redoc: {base}/redoc  "
           f"health: {base}/health; data in {app.instance_path})", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna")
+    consumer = jobs.start_embedded_consumer(app) if jobs.embedded(app) else None
+    if consumer is None:
+        log.info("background jobs run in separate workers: flask --app app worker")
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna")
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
