@@ -126,3 +126,9 @@ DEFAULTS.update({
     # cut); "normal" is faster but may lose the last commits on power loss (never on a crash).
     "SQLITE_SYNCHRONOUS": "full",
 })
+DEFAULTS.update({
+    # FHIR Bulk Data export: seconds a finished export's ndjson files are kept, then deleted.
+    "FHIR_EXPORT_TTL": 24 * 3600,
+    # Polling hint (Retry-After seconds) while an export runs.
+    "FHIR_EXPORT_RETRY_AFTER": 2,
+})

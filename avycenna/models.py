@@ -9,10 +9,11 @@ def all_models():
     from avycenna.backups.models import BackupRecord
     from avycenna.billing.models import Invoice, Subscription
     from avycenna.encounters.models import Encounter, EncounterQuery, Message
+    from avycenna.fhir.models import FhirExport
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.wearables.models import WearableHourly, WearableSample
 
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
-            WearableHourly, BackupRecord]
+            WearableHourly, BackupRecord, FhirExport]

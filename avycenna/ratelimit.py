@@ -45,8 +45,11 @@ def _exempt():
 
 def only_429_retries(response):
     """flask-limiter adds Retry-After to every limited response; only a 429 (or a 503
-    that set its own) should tell a client to back off."""
-    if response.status_code not in (429, 503):
+    that set its own) should tell a client to back off. A view that asks for a polling
+    interval (a 202 of an async job) sets `g.retry_after`, and that value is sent."""
+    if g.get("retry_after") is not None:
+        response.headers["Retry-After"] = str(g.retry_after)
+    elif response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
     return response
 

@@ -10,6 +10,7 @@ FHIR_JSON = "application/fhir+json"
 
 def init_app(app):
     from avycenna.fhir.responses import error_response
+    from avycenna.fhir import export_views  # noqa: F401 (adds the $export routes to bp)
     from avycenna.fhir.views import bp
 
     app.register_blueprint(bp)
