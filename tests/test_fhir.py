@@ -247,6 +247,8 @@ def test_errors_are_operation_outcomes(app, client, people, pid):
                          headers={**h, "Prefer": "handling=lenient"})
     fhir_json(lenient)
     assert outcome(client.post("/fhir/R4/metadata"), 405)
+    assert outcome(client.get(f"/fhir/R4/Observation?patient={pid}&_format=xml", headers=h), 406)
+    fhir_json(client.get(f"/fhir/R4/Observation?patient={pid}&_format=application/fhir%2Bjson", headers=h))
 
 
 def test_rate_limit_applies_and_is_an_operation_outcome(app, client, people, pid):

@@ -81,7 +81,6 @@ def observation(row):
     sample = present_sample(row)
     resource = _base_observation(spec, f"ws-{row.id}", row.patient_id, row.source)
     _effective(resource, row.start_ms, row.end_ms)
-    resource["issued"] = resource.get("effectiveDateTime") or resource["effectivePeriod"]["end"]
     value = sample["value"]
     if row.type == "blood_pressure":
         resource["component"] = _bp_components(value["systolic"], value["diastolic"])
@@ -175,7 +174,7 @@ def communication(row, patient_id):
 
 
 ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-               409: "conflict", 410: "deleted", 413: "too-costly", 415: "not-supported", 422: "invalid",
+               406: "not-supported", 409: "conflict", 410: "deleted", 413: "too-costly", 415: "not-supported", 422: "invalid",
                429: "throttled", 500: "exception", 503: "transient"}
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import request
 
-from avycenna.errors import ApiError
+from avycenna.errors import ApiError, fail
 from avycenna.fhir.mapping import OBSERVATIONS, types_for_category, types_for_code
 
 DEFAULT_COUNT, MAX_COUNT = 100, 1000
@@ -18,6 +18,7 @@ PREFIXES = ("eq", "ge", "gt", "le", "lt")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 FAR_FUTURE_MS = 253402300799000  # 9999-12-31T23:59:59Z
 COMMON = ("_count", "cursor", "_format")
+JSON_FORMATS = ("json", "application/json", "application/fhir+json")
 
 
 def bad(name, msg):
@@ -28,6 +29,8 @@ def bad(name, msg):
 
 
 def check_known(allowed):
+    if request.args.get("_format", "json") not in JSON_FORMATS:
+        fail(406, "Only JSON is offered (_format=json or application/fhir+json).")
     if "handling=lenient" in request.headers.get("Prefer", "").replace(" ", ""):
         return
     for name in request.args:
