@@ -39,12 +39,17 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
         values = decode_cursor(cursor)
         if not isinstance(values, list) or len(values) != len(columns):
             validation_error(["query", "cursor"], "Invalid cursor.")
-    rows = list(seek(query, columns, values, descending).limit(limit + 1))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(key(rows[-1]) if key else row_key(rows[-1], columns))
-    return {"data": rows, "next_cursor": next_cursor}
+    rows, next_key = keyset_page(query, columns, limit, values, descending, key)
+    return {"data": rows, "next_cursor": encode_cursor(next_key) if next_key is not None else None}
+
+
+def keyset_page(query, columns, limit, after=None, descending=False, key=None):
+    """(up to `limit` rows after the key `after`, the last row's key when more follow, else None)."""
+    rows = list(seek(query, columns, after, descending).limit(limit + 1))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, (key(rows[-1]) if key else row_key(rows[-1], columns))
 
 
 def seek(query, columns, values=None, descending=False):

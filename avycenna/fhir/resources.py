@@ -1,4 +1,10 @@
-"""Our rows as FHIR R4 resources (plain dicts, JSON-ready). Pure functions: no queries, no audit."""
+"""Our rows as FHIR R4 resources (plain dicts, JSON-ready). Pure functions: no queries, no audit.
+
+Parts shared by many resources (an Observation type's code and category) are built once and
+shared between the dicts: treat what these functions return as read-only.
+"""
+from functools import lru_cache
+
 from avycenna.clock import isoformat
 from avycenna.fhir.mapping import (BP_DIASTOLIC, BP_SYSTOLIC, CATEGORY_SYSTEM, LOINC, OBSERVATIONS, SLEEP_STAGES,
                                    STATISTIC_SYSTEM, UCUM, VITAL_SIGNS, WORKOUT_COMPONENTS)
@@ -48,16 +54,22 @@ def concept(codes, text=None):
     return result
 
 
-def _base_observation(spec, observation_id, patient_id, source):
-    resource = {"resourceType": "Observation", "id": observation_id}
-    if spec.profile:
-        resource["meta"] = {"profile": [VITAL_SIGNS + spec.profile]}
-    resource.update({
+@lru_cache(maxsize=None)
+def _observation_head(type_name):
+    """The parts every Observation of a type shares (profile, status, category, code): built once."""
+    spec = OBSERVATIONS[type_name]
+    head = {"meta": {"profile": [VITAL_SIGNS + spec.profile]}} if spec.profile else {}
+    head.update({
         "status": "final",
         "category": [{"coding": [coding(CATEGORY_SYSTEM, spec.category, CATEGORY_DISPLAY[spec.category])]}],
         "code": concept(spec.codes),
-        "subject": reference("Patient", patient_id),
     })
+    return head
+
+
+def _base_observation(spec, observation_id, patient_id, source):
+    resource = {"resourceType": "Observation", "id": observation_id, **_observation_head(spec.type),
+                "subject": reference("Patient", patient_id)}
     if source:
         resource["device"] = {"display": source}  # the device or app that recorded it
     return resource
@@ -75,11 +87,12 @@ def _bp_components(systolic, diastolic):
             {"code": concept([BP_DIASTOLIC]), "valueQuantity": quantity(diastolic, "mm[Hg]", "mmHg")}]
 
 
-def observation(row):
-    """One stored wearable sample as an Observation (vital-signs profile where one applies)."""
+def observation(row, patient_id):
+    """One stored wearable sample (a row with the sample's columns) as an Observation
+    (vital-signs profile where one applies)."""
     spec = OBSERVATIONS[row.type]
     sample = present_sample(row)
-    resource = _base_observation(spec, f"ws-{row.id}", row.patient_id, row.source)
+    resource = _base_observation(spec, f"ws-{row.id}", patient_id, row.source)
     _effective(resource, row.start_ms, row.end_ms)
     value = sample["value"]
     if row.type == "blood_pressure":

@@ -1,7 +1,10 @@
 """FHIR reads, callable without HTTP: which rows, in which order, as which resources; audited.
 
 Everything is read with keyset queries (`WHERE (key) > (last key) ORDER BY key LIMIT n`), so a
-page costs the same at any depth and a bulk export iterates without holding its data.
+page costs the same at any depth and a bulk export iterates without holding its data. Results
+that span several queries (sample types, the sections of `$everything`) are chained: the
+cursor is (which part, the key inside it), and each part is read one type at a time so its
+query follows the (patient, type, start) index instead of sorting every later row.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -11,7 +14,7 @@ from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
 from avycenna.fhir.mapping import OBSERVATIONS
 from avycenna.grants.access import grant_details
-from avycenna.pagination import row_key, seek
+from avycenna.pagination import keyset_page
 from avycenna.wearables.models import WearableSample
 from avycenna.wearables.service import DAY_MS, HOUR_MS, summary_item, summary_query
 
@@ -20,22 +23,49 @@ BATCH = 1000  # rows per keyset query when iterating a whole section
 
 # Observations ---------------------------------------------------------------------------------
 
-def observation_rows(patient, types, start_ms, end_ms):
+def chained_page(parts, limit, cursor=None):
+    """Up to `limit` items from `parts` in order, each `fetch(limit, after) → (items, next key)`.
+
+    `cursor` is [part index, key]; returns (items, next cursor or None).
+    """
+    index, after = cursor or (0, None)
+    found = []
+    while index < len(parts):
+        batch, next_key = parts[index](limit - len(found), after)
+        found += batch
+        if next_key is not None:
+            return found, [index, next_key]
+        index, after = index + 1, None
+        if len(found) >= limit:
+            return found, ([index, None] if index < len(parts) else None)
+    return found, None
+
+
+def nothing(limit, after):
+    return [], None
+
+
+def observation_rows(patient, type_name, start_ms, end_ms):
     s = WearableSample
-    return s.select().where((s.patient == patient) & s.type.in_(list(types))
-                            & (s.start_ms >= start_ms) & (s.start_ms < end_ms))
+    return (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2)
+            .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
+                   & (s.start_ms < end_ms))
+            .namedtuples())  # plain rows: building a model instance per sample costs more than the FHIR
 
 
 SAMPLE_KEY = (WearableSample.start_ms, WearableSample.id)
 
 
-def observations_page(patient, types, start_ms, end_ms, limit, after=None):
-    """([Observation], next key or None) of raw samples, oldest first."""
-    if not types:
-        return [], None
-    rows = list(seek(observation_rows(patient, types, start_ms, end_ms), SAMPLE_KEY, after).limit(limit + 1))
-    next_key = row_key(rows[limit - 1], SAMPLE_KEY) if len(rows) > limit else None
-    return [resources.observation(row) for row in rows[:limit]], next_key
+def observations_page(patient, types, start_ms, end_ms, limit, cursor=None):
+    """([Observation], next cursor or None) of raw samples: type by type (the mapping's order),
+    oldest first within a type."""
+    def part(type_name):
+        def fetch(n, after):
+            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms), SAMPLE_KEY,
+                                         n, after)
+            return [resources.observation(row, patient.id) for row in rows], next_key
+        return fetch if type_name in types else nothing
+    return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
 def rollups_page(patient, types, bucket, start_ms, end_ms, limit, after=None):
@@ -96,17 +126,15 @@ def _latest_query_text(encounter):
 
 
 def _encounter_section(patient, window, limit, after):
-    rows = list(seek(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY, after)
-                .limit(limit + 1))
-    next_key = row_key(rows[limit - 1], ENCOUNTER_KEY) if len(rows) > limit else None
-    return [resources.encounter(row, _latest_query_text(row)) for row in rows[:limit]], next_key
+    rows, next_key = keyset_page(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY,
+                                 limit, after)
+    return [resources.encounter(row, _latest_query_text(row)) for row in rows], next_key
 
 
 def _communication_section(patient, window, limit, after):
     query = Message.select().join(Encounter).where(Encounter.patient == patient)
-    rows = list(seek(query, MESSAGE_KEY, after).limit(limit + 1))
-    next_key = row_key(rows[limit - 1], MESSAGE_KEY) if len(rows) > limit else None
-    return [resources.communication(row, patient.id) for row in rows[:limit]], next_key
+    rows, next_key = keyset_page(query, MESSAGE_KEY, limit, after)
+    return [resources.communication(row, patient.id) for row in rows], next_key
 
 
 SECTIONS = (Section("Patient", "profile", _patient_section),
@@ -116,23 +144,13 @@ SECTIONS = (Section("Patient", "profile", _patient_section),
 
 
 def everything_page(patient, scopes, window, limit, cursor=None):
-    """Up to `limit` resources of every section the caller's scopes allow, in section order.
-
-    `cursor` is (section index, key within it); returns (resources, next cursor or None).
-    """
-    index, after = cursor or (0, None)
-    found = []
-    while index < len(SECTIONS):
-        section = SECTIONS[index]
-        if section.scope in scopes:
-            batch, next_key = section.fetch(patient, window, limit - len(found), after)
-            found += batch
-            if next_key is not None:
-                return found, (index, next_key)
-        index, after = index + 1, None
-        if len(found) >= limit:
-            return found, (index, None) if index < len(SECTIONS) else None
-    return found, None
+    """Up to `limit` resources of every section the caller's scopes allow, in section order;
+    returns (resources, next cursor or None)."""
+    def part(section):
+        def fetch(n, after):
+            return section.fetch(patient, window, n, after)
+        return fetch if section.scope in scopes else nothing
+    return chained_page([part(section) for section in SECTIONS], limit, cursor)
 
 
 def read_everything(patient, scopes, window, limit, cursor=None):

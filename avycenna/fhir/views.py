@@ -41,7 +41,6 @@ def everything(patient_id):
     """Everything about the patient the caller's grant scopes allow, paged."""
     query = search.everything_search()
     patient, scopes = readable_scopes(patient_id)
-    cursor = decode_page(query["cursor"], "everything")
     found, next_cursor = service.read_everything(patient, scopes, (query["start_ms"], query["end_ms"]),
-                                                 query["count"], cursor and (cursor[0], cursor[1] or None))
-    return fhir_response(searchset(found, next_cursor and encode_page("everything", list(next_cursor))))
+                                                 query["count"], decode_page(query["cursor"], "everything"))
+    return fhir_response(searchset(found, next_cursor and encode_page("everything", next_cursor)))
