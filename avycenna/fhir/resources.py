@@ -125,14 +125,13 @@ def _workout(resource, value):
         resource["component"] = components
 
 
-def rollup_observation(type_name, patient_id, bucket, item, size_ms):
+def rollup_observation(type_name, patient_id, bucket, item, start_ms, size_ms):
     """An hourly or daily rollup (from the summary service) as an Observation over that period.
 
     The value is the mean (the total for steps, distance, energy); count, minimum and
     maximum travel as components with local statistic codes.
     """
     spec = OBSERVATIONS[type_name]
-    start_ms = item["start_ms"]
     observation_id = f"{type_name.replace('_', '-')}-{bucket}-{start_ms}-{str(patient_id).replace('-', '')[:12]}"
     resource = _base_observation(spec, observation_id, patient_id, None)
     resource["effectivePeriod"] = {"start": ms_to_iso(start_ms), "end": ms_to_iso(start_ms + size_ms)}

@@ -7,7 +7,10 @@ cursor is (which part, the key inside it), and each part is read one type at a t
 query follows the (patient, type, start) index instead of sorting every later row.
 """
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
+
+from peewee import fn
 
 from avycenna.audit.service import record
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
@@ -15,10 +18,15 @@ from avycenna.fhir import resources
 from avycenna.fhir.mapping import OBSERVATIONS
 from avycenna.grants.access import grant_details
 from avycenna.pagination import keyset_page
-from avycenna.wearables.models import WearableSample
-from avycenna.wearables.service import DAY_MS, HOUR_MS, summary_item, summary_query
+from avycenna.wearables.models import WearableHourly, WearableSample
+from avycenna.wearables.service import DAY_MS, HOUR_MS, iso_to_ms, summary
 
 BATCH = 1000  # rows per keyset query when iterating a whole section
+
+
+def parse_iso(text):
+    """`2026-11-20T08:00:00Z` → a naive UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
 # Observations ---------------------------------------------------------------------------------
@@ -68,15 +76,36 @@ def observations_page(patient, types, start_ms, end_ms, limit, cursor=None):
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
-def rollups_page(patient, types, bucket, start_ms, end_ms, limit, after=None):
-    """([Observation], next key or None) of hourly/daily rollups, ordered by (period, type)."""
-    if not types:
-        return [], None
+def next_hour(patient, type_name, from_ms):
+    """The first rolled-up hour of this type at or after `from_ms`, or None."""
+    h = WearableHourly
+    return (h.select(fn.MIN(h.hour_ms)).where((h.patient == patient) & (h.type == type_name)
+                                               & (h.hour_ms >= from_ms)).scalar())
+
+
+def rollups_page(patient, types, bucket, start_ms, end_ms, limit, cursor=None):
+    """([Observation], next cursor or None) of hourly/daily rollups from the summary service:
+    type by type, oldest period first. A page asks the service for a window of about `limit`
+    periods at a time, so its cost follows the page, not the whole range."""
     size = HOUR_MS if bucket == "hour" else DAY_MS
-    rows = list(summary_query(patient, types, bucket, start_ms, end_ms, after=after).limit(limit + 1))
-    next_key = list(rows[limit - 1][:2]) if len(rows) > limit else None
-    return [resources.rollup_observation(row[1], patient.id, bucket, summary_item(row[1], row), size)
-            for row in rows[:limit]], next_key
+
+    def part(type_name):
+        def fetch(n, after):
+            items, position = [], after if after is not None else start_ms
+            while len(items) <= n:
+                position = next_hour(patient, type_name, position - position % size)
+                if position is None or position >= end_ms:
+                    break  # no data left: empty stretches are skipped, never walked
+                position -= position % size
+                window_end = min(end_ms, position + (n + 1) * size)
+                items += summary(patient, type_name, bucket, position, window_end)
+                position = window_end
+            starts = [iso_to_ms(parse_iso(item["start"])) for item in items]
+            found = [resources.rollup_observation(type_name, patient.id, bucket, item, start, size)
+                     for item, start in zip(items[:n], starts)]
+            return found, (starts[n] if len(items) > n else None)
+        return fetch if type_name in types else nothing
+    return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
 def search_observations(patient, query, after):

@@ -8,7 +8,7 @@ the rollup, so their cost follows the buckets returned, not the samples stored.
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
-from peewee import Tuple, fn
+from peewee import fn
 
 from avycenna.audit.service import record
 from avycenna.clock import isoformat
@@ -183,43 +183,26 @@ def samples_query(patient, type_name, start_ms, end_ms):
         & (WearableSample.start_ms >= start_ms) & (WearableSample.start_ms < end_ms))
 
 
-def summary_query(patient, types, bucket, start_ms, end_ms, after=None):
-    """Rows (bucket_ms, type, count, total, min, max, total2, min2, max2) of the hourly rollup,
-    grouped per hour or UTC day, for the given types, ordered by (bucket_ms, type); `after`
-    a (bucket_ms, type) to continue after (keyset paging)."""
+def summary(patient, type_name, bucket, start_ms, end_ms):
+    """count/min/max/mean per hour or UTC day, from the hourly rollup."""
     h = WearableHourly
     size = HOUR_MS if bucket == "hour" else DAY_MS
     slot = (h.hour_ms / size * size) if bucket == "day" else h.hour_ms
-    query = (h.select(slot.alias("bucket_ms"), h.type, fn.SUM(h.count).alias("n"), fn.SUM(h.sum).alias("total"),
+    query = (h.select(slot.alias("bucket_ms"), fn.SUM(h.count).alias("n"), fn.SUM(h.sum).alias("total"),
                       fn.MIN(h.min).alias("low"), fn.MAX(h.max).alias("high"),
                       fn.SUM(h.sum2).alias("total2"), fn.MIN(h.min2).alias("low2"),
                       fn.MAX(h.max2).alias("high2"))
-             .where((h.patient == patient) & h.type.in_(list(types))
+             .where((h.patient == patient) & (h.type == type_name)
                     & (h.hour_ms >= start_ms - start_ms % size) & (h.hour_ms < end_ms))
-             .group_by(slot, h.type).order_by(slot, h.type).tuples())
-    if after:
-        query = query.where(Tuple(slot, h.type) > Tuple(int(after[0]), str(after[1])))
-    return query
-
-
-def summary_item(type_name, row):
-    """One grouped rollup row as {start_ms, start, count, min, max, mean, diastolic}."""
-    bucket_ms, _, n, total, low, high, total2, low2, high2 = row
-    item = {"start_ms": int(bucket_ms), "start": ms_to_iso(int(bucket_ms)), "count": int(n), "min": low,
-            "max": high, "mean": total / n, "diastolic": None}
-    if type_name == "blood_pressure":
-        item["diastolic"] = {"min": low2, "max": high2, "mean": total2 / n}
-    return item
-
-
-def summary(patient, type_name, bucket, start_ms, end_ms):
-    """count/min/max/mean per hour or UTC day, from the hourly rollup."""
-    items = []
-    for row in summary_query(patient, (type_name,), bucket, start_ms, end_ms):
-        item = summary_item(type_name, row)
-        del item["start_ms"]
-        items.append(item)
-    return items
+             .group_by(slot).order_by(slot).tuples())
+    data = []
+    for bucket_ms, n, total, low, high, total2, low2, high2 in query:
+        item = {"start": ms_to_iso(int(bucket_ms)), "count": int(n), "min": low, "max": high, "mean": total / n,
+                "diastolic": None}
+        if type_name == "blood_pressure":
+            item["diastolic"] = {"min": low2, "max": high2, "mean": total2 / n}
+        data.append(item)
+    return data
 
 
 def read_summary(patient, type_name, bucket, start_ms, end_ms):
