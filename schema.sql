@@ -37,6 +37,11 @@ CREATE INDEX "encounter_submitted_at" ON "encounter" ("submitted_at");
 CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
 CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");
 
+CREATE TABLE "fhir_export" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "types" VARCHAR(128) NOT NULL, "request_url" TEXT NOT NULL, "patients_total" INTEGER NOT NULL, "patients_done" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "files" TEXT NOT NULL, "error" VARCHAR(200), "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "finished_at" DATETIME, "expires_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "fhir_export_user_id" ON "fhir_export" ("user_id");
+CREATE INDEX "fhir_export_status" ON "fhir_export" ("status");
+CREATE INDEX "fhir_export_expires_at" ON "fhir_export" ("expires_at");
+
 CREATE TABLE "access_grant" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "clinician_id" VARCHAR(32) NOT NULL, "email" VARCHAR(254) NOT NULL, "scopes" VARCHAR(64) NOT NULL, "message" TEXT, "status" VARCHAR(16) NOT NULL, "patient_id" TEXT, "holder_id" VARCHAR(32), "expires_at" DATETIME, "created_at" DATETIME NOT NULL, "responded_at" DATETIME, "revoked_at" DATETIME, "revoked_by" VARCHAR(16), FOREIGN KEY ("clinician_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("holder_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "access_grant_clinician_id" ON "access_grant" ("clinician_id");
 CREATE INDEX "access_grant_email" ON "access_grant" ("email");

@@ -58,7 +58,7 @@ def create_app(test_config=None):
     from avycenna.audit.service import write_deferred
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
-    from avycenna import jobs, ratelimit, web
+    from avycenna import fhir, jobs, ratelimit, web
 
     jsonbody.init_app(app)
     db.init_app(app)
@@ -80,5 +80,6 @@ def create_app(test_config=None):
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)
     web.init_app(app)
+    fhir.init_app(app)
     cli.init_app(app)
     return app

@@ -150,3 +150,9 @@ DEFAULTS.update({
     # MCP client: ["https://agent.example"]. Agents that are not browsers send no Origin.
     "MCP_ALLOWED_ORIGINS": [],
 })
+DEFAULTS.update({
+    # FHIR Bulk Data export: seconds a finished export's ndjson files are kept, then deleted.
+    "FHIR_EXPORT_TTL": 24 * 3600,
+    # Polling hint (Retry-After seconds) while an export runs.
+    "FHIR_EXPORT_RETRY_AFTER": 2,
+})

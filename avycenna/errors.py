@@ -111,14 +111,32 @@ def _detail(error):
     return DEFAULT_DETAIL.get(error.code, error.name)
 
 
+# Paths whose errors take another shape: (prefix, render(status, detail) → Response). FHIR's
+# OperationOutcome registers itself here; everything else gets `{"detail": …}`.
+ERROR_FORMATS = []
+
+
+def register_error_format(prefix, render):
+    if (prefix, render) not in ERROR_FORMATS:
+        ERROR_FORMATS.append((prefix, render))
+
+
+def _render(status, detail):
+    for prefix, render in ERROR_FORMATS:
+        if request.path.startswith(prefix):
+            return render(status, detail)
+    response = jsonify(detail=detail)
+    response.status_code = status
+    return response
+
+
 def http_error_response(error):
     """Any HTTPException as the JSON error shape, keeping its useful headers."""
     if error.code is None:  # a RequestRedirect or similar: let Flask answer it
         return error
     if error.code >= 500:
         log.error("HTTP %s on %s %s", error.code, request.method, request.path)
-    response = jsonify(detail=_detail(error))
-    response.status_code = error.code
+    response = _render(error.code, _detail(error))
     for name, value in (error.get_headers() or []):
         if name.lower() in ("allow", "www-authenticate", "retry-after"):
             response.headers[name] = value

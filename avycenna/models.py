@@ -9,6 +9,7 @@ def all_models():
     from avycenna.backups.models import BackupRecord
     from avycenna.billing.models import Invoice, Subscription
     from avycenna.encounters.models import Encounter, EncounterQuery, Message
+    from avycenna.fhir.models import FhirExport
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.imports.models import WearableImport
@@ -18,4 +19,5 @@ def all_models():
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
-            WearableSourceOrder, WearableImport]
+            WearableSourceOrder, WearableImport,
+            FhirExport]

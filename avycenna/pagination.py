@@ -18,7 +18,7 @@ def _serializer():
 
 
 def encode_cursor(values):
-    return _serializer().dumps(list(values))
+    return _serializer().dumps([_jsonable(v) for v in values])
 
 
 def decode_cursor(cursor):
@@ -34,22 +34,37 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
     `key(row)` gives the cursor values of a row (default: the columns' names).
     Returns `{"data": rows, "next_cursor": str | None}`.
     """
+    values = None
     if cursor:
         values = decode_cursor(cursor)
         if not isinstance(values, list) or len(values) != len(columns):
             validation_error(["query", "cursor"], "Invalid cursor.")
+    rows, next_key = keyset_page(query, columns, limit, values, descending, key)
+    return {"data": rows, "next_cursor": encode_cursor(next_key) if next_key is not None else None}
+
+
+def keyset_page(query, columns, limit, after=None, descending=False, key=None):
+    """(up to `limit` rows after the key `after`, the last row's key when more follow, else None)."""
+    rows = list(seek(query, columns, after, descending).limit(limit + 1))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, (key(rows[-1]) if key else row_key(rows[-1], columns))
+
+
+def seek(query, columns, values=None, descending=False):
+    """`query` ordered by `columns`, starting after the row whose key is `values` (JSON form)."""
+    if values:
         values = [_from_cursor(col, v) for col, v in zip(columns, values)]
         left = Tuple(*columns)
         query = query.where(left < Tuple(*values) if descending else left > Tuple(*values))
     order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
-    rows = list(query.order_by(*order).limit(limit + 1))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        values = key(last) if key else [getattr(last, c.name) for c in columns]
-        next_cursor = encode_cursor([_jsonable(v) for v in values])
-    return {"data": rows, "next_cursor": next_cursor}
+    return query.order_by(*order)
+
+
+def row_key(row, columns):
+    """A row's sort key in JSON form (what `seek` takes back)."""
+    return [_jsonable(getattr(row, c.name)) for c in columns]
 
 
 def _from_cursor(column, value):

@@ -45,8 +45,11 @@ def _exempt():
 
 def only_429_retries(response):
     """flask-limiter adds Retry-After to every limited response; only a 429 (or a 503
-    that set its own) should tell a client to back off."""
-    if response.status_code not in (429, 503):
+    that set its own) should tell a client to back off. A view that asks for a polling
+    interval (a 202 of an async job) sets `g.retry_after`, and that value is sent."""
+    if g.get("retry_after") is not None:
+        response.headers["Retry-After"] = str(g.retry_after)
+    elif response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
     return response
 
@@ -54,7 +57,7 @@ def only_429_retries(response):
 def count_unrouted(response):
     """A request no route matched (404/405) still counts against its credential's budget
     and carries the budget's headers, like every other API response."""
-    if (not request.path.startswith("/api/") or request.url_rule is not None
+    if (not request.path.startswith(("/api/", "/fhir/")) or request.url_rule is not None
             or "X-RateLimit-Limit" in response.headers or not limiter.enabled):
         return response
     item = parse(credential_limit())

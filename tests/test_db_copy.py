@@ -73,6 +73,8 @@ def populate(app, client, make_user, token_for, key_for):
                                        "start": [t0 + i * 60_000 for i in range(SAMPLES)],
                                        "value": [60 + i % 30 for i in range(SAMPLES)]}]})
     assert r.status_code == 200 and r.get_json()["inserted"] == SAMPLES
+    assert client.get("/fhir/R4/Patient/$export", headers={**people["clinician"],  # a bulk export row
+                                                           "Prefer": "respond-async"}).status_code == 202
     with app.app_context(), database.obj.connection_context():
         take_backup()
     return people, pid

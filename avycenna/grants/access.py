@@ -17,7 +17,8 @@ from flask import g
 from avycenna.audit.service import record, record_refusal
 from avycenna.auth.actor import current_user
 from avycenna.errors import fail
-from avycenna.grants.service import DENIED, active_grant
+from avycenna.grants.models import SCOPES
+from avycenna.grants.service import DENIED, active_grant, active_grants
 from avycenna.patients.models import Patient
 
 HELD_STATUSES = ("in_review", "answered")  # an encounter a clinician took and still holds
@@ -39,6 +40,16 @@ def refuse(patient_id, scope=None, action=None):
     fail(404, DENIED)
 
 
+def _live_patient(patient_id):
+    """The non-archived patient with this id (or None); resets `g.access_grant`."""
+    g.access_grant = None
+    try:
+        patient_uuid = uuid.UUID(str(patient_id))
+    except ValueError:
+        fail(404, DENIED)
+    return Patient.get_or_none((Patient.id == patient_uuid) & Patient.archived_at.is_null())
+
+
 def require_patient_access(patient_id, scope, owner_only=False):
     """The Patient the current user may access for `scope`, else 404.
 
@@ -57,6 +68,26 @@ def require_patient_access(patient_id, scope, owner_only=False):
             if g.access_grant is not None:
                 return patient
     refuse(patient_id, scope)
+
+
+def patient_scopes(user, patient):
+    """(scopes, grants): what `user` may read of `patient` (no request needed, for jobs too)."""
+    if patient.account_id == user.id:
+        return set(SCOPES), []
+    grants = active_grants(user, patient) if user.role == "clinician" else []
+    return {scope for grant in grants for scope in grant.scope_list}, grants
+
+
+def readable_scopes(patient_id):
+    """(Patient, scopes) the current user may read: every scope for the owner, the union of a
+    clinician's active grants otherwise. No scope at all is the same audited 404 as above."""
+    user, patient = current_user(), _live_patient(patient_id)
+    if patient is not None and user is not None:
+        scopes, grants = patient_scopes(user, patient)
+        if scopes:
+            g.access_grant = grants[0] if grants else None
+            return patient, scopes
+    refuse(patient_id, "any")
 
 
 def grant_details():

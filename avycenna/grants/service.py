@@ -157,9 +157,13 @@ def incoming(user, status=None):
     return query.where(status_is(status)) if status else query
 
 
+def active_grants(clinician, patient):
+    """The clinician's active grants on `patient`, newest answer first."""
+    return list(Grant.select().where((Grant.clinician == clinician) & (Grant.patient == patient)
+                                     & status_is("active"))
+                .order_by(fn.COALESCE(Grant.responded_at, Grant.created_at).desc()))
+
+
 def active_grant(clinician, patient, scope):
     """The clinician's active grant on `patient` that includes `scope`, or None."""
-    query = (Grant.select().where((Grant.clinician == clinician) & (Grant.patient == patient)
-                                  & status_is("active"))
-             .order_by(fn.COALESCE(Grant.responded_at, Grant.created_at).desc()))
-    return next((g for g in query if scope in g.scope_list), None)
+    return next((g for g in active_grants(clinician, patient) if scope in g.scope_list), None)

@@ -33,7 +33,7 @@ EXPLANATIONS = {
     500: "The error has been logged. Please try again in a moment.",
     503: "Please try again in a few seconds.",
 }
-API_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc")
+API_PREFIXES = ("/api/", "/fhir/", "/health", "/openapi.json", "/docs", "/redoc")
 
 
 def error_page(status, message=None):

@@ -1,0 +1,232 @@
+"""Bulk Data export (`Patient/$export`): a job writes one ndjson file per resource type.
+
+The requester's patients are their own (an account holder) or those with an active grant (a
+clinician), each with what the grant's scopes allow. The job streams: every section is read
+with keyset queries a batch at a time and each resource is written as a line at once, so
+memory does not grow with the data. State changes are conditional updates (`WHERE status=…`,
+rowcount checked): a cancel (DELETE) wins over a running job, which stops at the next patient.
+Files live in `instance/fhir-exports/<id>/` and are deleted `FHIR_EXPORT_TTL` seconds after the
+export finished (hourly sweep, and at once when a poll finds them expired).
+"""
+import json
+import logging
+import os
+import shutil
+from datetime import timedelta
+
+from flask import current_app
+
+from avycenna import jobs
+from avycenna.audit.service import record
+from avycenna.auth.models import User
+from avycenna.clock import utcnow
+from avycenna.db import write_transaction
+from avycenna.errors import fail
+from avycenna.fhir.models import FhirExport
+from avycenna.fhir.service import SECTIONS, iterate_section
+from avycenna.grants.access import patient_scopes
+from avycenna.grants.models import Grant
+from avycenna.grants.service import status_is
+from avycenna.patients.models import Patient
+
+log = logging.getLogger("avycenna")
+EXPORT_TYPES = tuple(section.resource_type for section in SECTIONS)
+STALE = timedelta(minutes=10)  # a running export with no heartbeat for this long is restarted
+NOT_FOUND = "Export not found."
+
+
+def export_dir(export_id):
+    return os.path.join(current_app.instance_path, "fhir-exports", export_id)
+
+
+def file_path(export, resource_type):
+    """Each run of the job writes its own folder, so a restarted run never shares a file."""
+    return os.path.join(export_dir(export.id), str(export.attempt), f"{resource_type}.ndjson")
+
+
+def panel(user):
+    """Ids of the patients `user` may export: their own live ones, and any with an active grant."""
+    own = Patient.select(Patient.id).where((Patient.account == user.id) & Patient.archived_at.is_null())
+    granted = (Patient.select(Patient.id).join(Grant, on=(Grant.patient == Patient.id))
+               .where((Grant.clinician == user.id) & status_is("active") & Patient.archived_at.is_null()))
+    return sorted({p.id for p in own} | {p.id for p in granted}, key=str)
+
+
+def start_export(user, types, request_url):
+    """Queue an export of `types` for `user`; the job is enqueued after the row is committed."""
+    with write_transaction():
+        export = FhirExport.create(user=user.id, types=",".join(types), request_url=request_url)
+        record("fhir.export.request", target_type="fhir_export", target_id=export.id, types=list(types))
+    jobs.enqueue_safely(run_export, export.id)
+    return export
+
+
+def own_export(user, export_id):
+    """The caller's export, or a 404 (someone else's, cancelled or expired ones alike)."""
+    export = FhirExport.get_or_none((FhirExport.id == export_id) & (FhirExport.user == user.id))
+    if export is None or export.status == "cancelled":
+        fail(404, NOT_FOUND)
+    if export.expires_at is not None and export.expires_at <= utcnow():
+        delete_files(export)
+        fail(404, NOT_FOUND)
+    return export
+
+
+def cancel_export(user, export_id):
+    """DELETE: stop a queued or running export, or delete a finished one's files."""
+    export = own_export(user, export_id)
+    updated = (FhirExport.update(status="cancelled", updated_at=utcnow())
+               .where((FhirExport.id == export.id) & (FhirExport.status == export.status)).execute())
+    if not updated:
+        return cancel_export(user, export_id)  # its state moved on meanwhile: decide again
+    delete_files(export)
+    record("fhir.export.cancel", target_type="fhir_export", target_id=export.id)
+
+
+def delete_files(export):
+    shutil.rmtree(export_dir(export.id), ignore_errors=True)
+
+
+def _move(export_id, source, target, attempt=None, **fields):
+    """Conditional state change (of this run, when `attempt` is given); True when it happened."""
+    where = (FhirExport.id == export_id) & (FhirExport.status == source)
+    if attempt is not None:
+        where &= FhirExport.attempt == attempt
+    return bool(FhirExport.update(status=target, updated_at=utcnow(), **fields).where(where).execute())
+
+
+def claim(export_id):
+    """queued → running for a new run; the claimed row, or None (cancelled or taken)."""
+    claimed = (FhirExport.update(status="running", attempt=FhirExport.attempt + 1, updated_at=utcnow())
+               .where((FhirExport.id == export_id) & (FhirExport.status == "queued")).execute())
+    if not claimed:
+        return None
+    return FhirExport.get_by_id(export_id)
+
+
+class Cancelled(Exception):
+    """The export was cancelled or handed to a newer run: stop writing."""
+
+
+class Writer:
+    """One ndjson file per resource type, opened on its first line; a heartbeat now and then."""
+
+    HEARTBEAT = 10_000  # lines
+
+    def __init__(self, export):
+        self.export, self.files, self.counts, self.lines = export, {}, {}, 0
+        os.makedirs(os.path.dirname(file_path(export, "x")), exist_ok=True)
+
+    def write(self, resource):
+        kind = resource["resourceType"]
+        if kind not in self.files:
+            self.files[kind] = open(file_path(self.export, kind), "w", encoding="utf-8")
+            self.counts[kind] = 0
+        self.files[kind].write(json.dumps(resource, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self.counts[kind] += 1
+        self.lines += 1
+        if self.lines % self.HEARTBEAT == 0:
+            self.beat()
+
+    def discard(self):
+        """Close and delete this run's files."""
+        self.close()
+        shutil.rmtree(os.path.dirname(file_path(self.export, "x")), ignore_errors=True)
+
+    def beat(self, **fields):
+        if not _move(self.export.id, "running", "running", attempt=self.export.attempt, **fields):
+            raise Cancelled()
+
+    def close(self):
+        for fh in self.files.values():
+            fh.close()
+
+
+def write_patient(writer, user, patient, types):
+    """Every resource of one patient the user may see, section by section; audited as a read."""
+    scopes, grants = patient_scopes(user, patient)
+    written = {}
+    for section in SECTIONS:
+        if section.scope in scopes and section.resource_type in types:
+            for resource in iterate_section(section, patient):
+                writer.write(resource)
+                written[section.resource_type] = written.get(section.resource_type, 0) + 1
+    record("fhir.export", patient_id=patient.id, target_type="fhir_export", target_id=writer.export.id,
+           user_id=user.id, written=written, **({"grant_id": grants[0].id} if grants else {}))
+
+
+@jobs.task(retries=2, retry_delay=5)
+def run_export(export_id):
+    """The background job: write the files, keep progress, finish (or stop when cancelled)."""
+    export = claim(export_id)
+    if export is None:
+        return  # cancelled, or another run has it
+    user = User.get_by_id(export.user_id)
+    patient_ids = panel(user)
+    writer = Writer(export)
+    try:
+        writer.beat(patients_total=len(patient_ids))
+        for done, patient_id in enumerate(patient_ids, start=1):
+            patient = Patient.get_or_none((Patient.id == patient_id) & Patient.archived_at.is_null())
+            if patient is not None:
+                write_patient(writer, user, patient, export.type_list)
+            writer.beat(patients_done=done)
+    except Cancelled:
+        writer.discard()
+        return
+    except Exception:
+        writer.discard()
+        log.exception("FHIR export %s failed", export_id)
+        _move(export_id, "running", "failed", attempt=export.attempt, error="The export failed; see the server log.",
+              finished_at=utcnow(), expires_at=utcnow() + ttl())
+        return
+    writer.close()
+    files = json.dumps([{"type": t, "count": n} for t, n in sorted(writer.counts.items())])
+    if not _move(export_id, "running", "done", attempt=export.attempt, files=files, finished_at=utcnow(),
+                 expires_at=utcnow() + ttl()):
+        writer.discard()  # cancelled, or handed to a newer run, while writing
+
+
+def ttl():
+    return timedelta(seconds=int(current_app.config["FHIR_EXPORT_TTL"]))
+
+
+def sweep():
+    """Delete expired exports' files and rows; restart exports whose job was lost. Returns counts."""
+    now = utcnow()
+    expired = list(FhirExport.select().where(FhirExport.expires_at <= now)) + list(
+        FhirExport.select().where((FhirExport.status == "cancelled") & (FhirExport.updated_at <= now - STALE)))
+    for export in expired:
+        delete_files(export)
+        FhirExport.delete().where(FhirExport.id == export.id).execute()
+    restarted = 0
+    for export in FhirExport.select().where(FhirExport.status.in_(("queued", "running"))
+                                            & (FhirExport.updated_at <= now - STALE)):
+        if _move(export.id, export.status, "queued", patients_done=0):
+            restarted += jobs.enqueue_safely(run_export, export.id)
+    return {"deleted": len(expired), "restarted": restarted}
+
+
+@jobs.periodic_task(jobs.crontab(minute="*/10"))
+def sweep_exports():
+    counts = sweep()
+    if any(counts.values()):
+        log.info("FHIR exports: %s", counts)
+
+
+def progress(export):
+    """`X-Progress` text for a queued or running export."""
+    if export.status == "queued":
+        return "queued"
+    total = export.patients_total or 0
+    percent = int(100 * export.patients_done / total) if total else 0
+    return f"{percent}% ({export.patients_done} of {total} patients)"
+
+
+def manifest(export, base_url):
+    """The Bulk Data completion manifest."""
+    return {"transactionTime": export.created_at.isoformat(timespec="seconds") + "Z",
+            "request": export.request_url, "requiresAccessToken": True,
+            "output": [{"type": f["type"], "url": f"{base_url}/$export-file/{export.id}/{f['type']}.ndjson",
+                        "count": f["count"]} for f in export.file_list],
+            "error": []}

@@ -1,0 +1,78 @@
+"""/fhir/R4/Patient/$export (Bulk Data, async): kick-off, status/manifest, cancel, file download."""
+from flask import current_app, g, request, send_file
+
+from avycenna.audit.service import record
+from avycenna.auth.actor import auth_required, current_user
+from avycenna.errors import fail
+from avycenna.fhir import export
+from avycenna.fhir.responses import base_url, fhir_response
+from avycenna.fhir.search import bad, check_known, one
+from avycenna.fhir.views import bp
+from avycenna.http import public_url
+
+OUTPUT_FORMATS = (None, "application/fhir+ndjson", "application/ndjson", "ndjson")
+NDJSON = "application/fhir+ndjson"
+
+
+def information(text):
+    return {"resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational", "diagnostics": text}]}
+
+
+def requested_types():
+    """`_type` (comma-separated) checked against what an export can hold; default all."""
+    check_known(("_type", "_outputFormat"))
+    if one("_outputFormat") not in OUTPUT_FORMATS:
+        bad("_outputFormat", "Only application/fhir+ndjson is offered.")
+    types = [t.strip() for t in (one("_type") or ",".join(export.EXPORT_TYPES)).split(",") if t.strip()]
+    unknown = sorted(set(types) - set(export.EXPORT_TYPES))
+    if unknown or not types:
+        bad("_type", f"Unknown resource types {unknown}; choose from {', '.join(export.EXPORT_TYPES)}.")
+    return types
+
+
+@bp.get("/Patient/$export")
+@auth_required()
+def kick_off():
+    """Start an export of every patient the caller may see (needs `Prefer: respond-async`)."""
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        fail(400, "Bulk export is asynchronous: send 'Prefer: respond-async'.")
+    job = export.start_export(current_user(), requested_types(), public_url(request.full_path.rstrip("?")))
+    return fhir_response(information("Export started; poll the Content-Location URL."), 202,
+                         {"Content-Location": f"{base_url()}/$export-status/{job.id}"})
+
+
+@bp.get("/$export-status/<export_id>")
+@auth_required()
+def status(export_id):
+    """202 with X-Progress while it runs; 200 with the manifest when done."""
+    job = export.own_export(current_user(), export_id)
+    if job.status in ("queued", "running"):
+        g.retry_after = current_app.config["FHIR_EXPORT_RETRY_AFTER"]  # kept by ratelimit.only_429_retries
+        return fhir_response(information("Export in progress."), 202, {"X-Progress": export.progress(job)})
+    if job.status == "failed":
+        return fhir_response({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "exception", "diagnostics": job.error}]}, 500)
+    response = current_app.response_class(current_app.json.dumps(export.manifest(job, base_url())),
+                                          mimetype="application/json")
+    response.expires = job.expires_at
+    return response
+
+
+@bp.delete("/$export-status/<export_id>")
+@auth_required()
+def cancel(export_id):
+    """Cancel a running export, or delete a finished one's files at once."""
+    export.cancel_export(current_user(), export_id)
+    return fhir_response(information("Export cancelled and its files deleted."), 202)
+
+
+@bp.get("/$export-file/<export_id>/<resource_type>.ndjson")
+@auth_required()
+def download(export_id, resource_type):
+    """One ndjson file of a finished export (the requester's credentials)."""
+    job = export.own_export(current_user(), export_id)
+    if job.status != "done" or resource_type not in {f["type"] for f in job.file_list}:
+        fail(404, export.NOT_FOUND)
+    record("fhir.export.download", target_type="fhir_export", target_id=job.id, type=resource_type)
+    return send_file(export.file_path(job, resource_type), mimetype=NDJSON)

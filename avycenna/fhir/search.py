@@ -1,0 +1,153 @@
+"""FHIR search parameters → plain values. A bad parameter is a 400 OperationOutcome naming it.
+
+Unknown parameters are refused (a typo would otherwise widen a search silently) unless the
+client sends `Prefer: handling=lenient`, as the FHIR search spec allows.
+"""
+import re
+from datetime import datetime, timedelta, timezone
+
+from flask import request
+
+from avycenna.errors import ApiError, fail
+from avycenna.fhir.mapping import OBSERVATIONS, types_for_category, types_for_code
+
+DEFAULT_COUNT, MAX_COUNT = 100, 1000
+ROLLUPS = ("hour", "day")
+NOT_ROLLED_UP = ("sleep", "workout")  # intervals and sessions: always returned as recorded
+PREFIXES = ("eq", "ge", "gt", "le", "lt")
+DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+FAR_FUTURE_MS = 253402300799000  # 9999-12-31T23:59:59Z
+COMMON = ("_count", "cursor", "_format")
+JSON_FORMATS = ("json", "application/json", "application/fhir+json")
+
+
+def bad(name, msg):
+    """A 400 naming the parameter (OperationOutcome issue with `expression`)."""
+    error = ApiError(400, msg)
+    error.data = {"detail": [{"loc": ["query", name], "msg": msg, "type": "value_error"}]}
+    raise error
+
+
+def check_known(allowed):
+    if request.args.get("_format", "json") not in JSON_FORMATS:
+        fail(406, "Only JSON is offered (_format=json or application/fhir+json).")
+    if "handling=lenient" in request.headers.get("Prefer", "").replace(" ", ""):
+        return
+    for name in request.args:
+        if name not in allowed and name not in COMMON:
+            bad(name, f"Unknown search parameter '{name}' (send 'Prefer: handling=lenient' to ignore it).")
+
+
+def one(name, required=False):
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        bad(name, f"'{name}' may be given once.")
+    if required and not (values and values[0].strip()):
+        bad(name, f"'{name}' is required.")
+    return values[0].strip() if values else None
+
+
+def count():
+    raw = one("_count")
+    if raw is None:
+        return DEFAULT_COUNT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+        bad("_count", f"_count must be a whole number from 1 to {MAX_COUNT}.")
+    return int(raw)
+
+
+def patient_id(name="patient"):
+    value = one(name, required=True)
+    return value[len("Patient/"):] if value.startswith("Patient/") else value
+
+
+def _ms(value):
+    return int(value.timestamp() * 1000)
+
+
+def instant_range(text, name):
+    """[lower, upper) epoch ms a FHIR date/dateTime covers at its precision (no zone = UTC)."""
+    match = DATE.match(text)
+    if match:
+        year, month, day = (int(p) if p else None for p in match.groups())
+        try:
+            lower = datetime(year, month or 1, day or 1, tzinfo=timezone.utc)
+        except ValueError:
+            bad(name, f"Not a valid date: '{text}'.")
+        if day:
+            upper = lower + timedelta(days=1)
+        elif month:
+            upper = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+        else:
+            upper = datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+        return _ms(lower), _ms(upper)
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        bad(name, f"Not a valid date or dateTime: '{text}' (e.g. 2026-11-20 or 2026-11-20T08:00:00Z).")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    step = timedelta(milliseconds=1) if value.microsecond else (
+        timedelta(seconds=1) if text.count(":") >= 2 else timedelta(minutes=1))
+    return _ms(value), _ms(value + step)
+
+
+def date_bounds(name="date"):
+    """[start_ms, end_ms) from repeated `date=ge…&date=lt…` (each with an optional prefix)."""
+    start, end = 0, FAR_FUTURE_MS
+    for raw in request.args.getlist(name):
+        prefix, text = (raw[:2], raw[2:]) if raw[:2] in PREFIXES else ("eq", raw)
+        lower, upper = instant_range(text.strip(), name)
+        if prefix in ("eq", "ge"):
+            start = max(start, lower)
+        if prefix == "gt":
+            start = max(start, upper)
+        if prefix in ("eq", "le"):
+            end = min(end, upper)
+        if prefix == "lt":
+            end = min(end, lower)
+    return start, end
+
+
+def _token_types(name, lookup):
+    """Types matching every `name` parameter (each a comma-separated OR list)."""
+    types = set(OBSERVATIONS)
+    for raw in request.args.getlist(name):
+        tokens = [t.strip() for t in raw.split(",") if t.strip()]
+        if not tokens:
+            bad(name, f"'{name}' needs a value.")
+        types &= set().union(*(lookup(t) for t in tokens))
+    return types
+
+
+def rollup():
+    value = one("rollup")
+    if value is not None and value not in ROLLUPS:
+        bad("rollup", "rollup must be 'hour' or 'day'.")
+    return value
+
+
+def observation_search():
+    """The Observation search: patient, code, category, date, rollup, _count, cursor."""
+    check_known(("patient", "subject", "code", "category", "date", "rollup"))
+    if "subject" in request.args and "patient" not in request.args:
+        pid = patient_id("subject")
+    else:
+        pid = patient_id()
+    types = _token_types("code", types_for_code) & _token_types("category", types_for_category)
+    start_ms, end_ms = date_bounds()
+    bucket = rollup()
+    if bucket and types and types <= set(NOT_ROLLED_UP):
+        bad("rollup", "Sleep and workouts are not rolled up; search them without 'rollup'.")
+    if bucket:
+        types -= set(NOT_ROLLED_UP)
+    return {"patient_id": pid, "types": sorted(types), "start_ms": start_ms, "end_ms": end_ms,
+            "rollup": bucket, "count": count(), "cursor": one("cursor")}
+
+
+def everything_search():
+    """$everything: start, end (of Observations' dates), _count, cursor."""
+    check_known(("start", "end"))
+    start_ms = instant_range(one("start"), "start")[0] if one("start") else 0
+    end_ms = instant_range(one("end"), "end")[1] if one("end") else FAR_FUTURE_MS
+    return {"start_ms": start_ms, "end_ms": end_ms, "count": count(), "cursor": one("cursor")}

@@ -1,0 +1,202 @@
+"""FHIR reads, callable without HTTP: which rows, in which order, as which resources; audited.
+
+Everything is read with keyset queries (`WHERE (key) > (last key) ORDER BY key LIMIT n`), so a
+page costs the same at any depth and a bulk export iterates without holding its data. Results
+that span several queries (sample types, the sections of `$everything`) are chained: the
+cursor is (which part, the key inside it), and each part is read one type at a time so its
+query follows the (patient, type, start) index instead of sorting every later row.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from peewee import fn
+
+from avycenna.audit.service import record
+from avycenna.encounters.models import Encounter, EncounterQuery, Message
+from avycenna.fhir import resources
+from avycenna.fhir.mapping import OBSERVATIONS
+from avycenna.grants.access import grant_details
+from avycenna.pagination import keyset_page
+from avycenna.wearables.models import WearableHourly, WearableSample
+from avycenna.wearables.service import DAY_MS, HOUR_MS, iso_to_ms, summary
+
+BATCH = 1000  # rows per keyset query when iterating a whole section
+
+
+def parse_iso(text):
+    """`2026-11-20T08:00:00Z` → a naive UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+# Observations ---------------------------------------------------------------------------------
+
+def chained_page(parts, limit, cursor=None):
+    """Up to `limit` items from `parts` in order, each `fetch(limit, after) → (items, next key)`.
+
+    `cursor` is [part index, key]; returns (items, next cursor or None).
+    """
+    index, after = cursor or (0, None)
+    found = []
+    while index < len(parts):
+        batch, next_key = parts[index](limit - len(found), after)
+        found += batch
+        if next_key is not None:
+            return found, [index, next_key]
+        index, after = index + 1, None
+        if len(found) >= limit:
+            return found, ([index, None] if index < len(parts) else None)
+    return found, None
+
+
+def nothing(limit, after):
+    return [], None
+
+
+def observation_rows(patient, type_name, start_ms, end_ms):
+    s = WearableSample
+    return (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2)
+            .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
+                   & (s.start_ms < end_ms))
+            .namedtuples())  # plain rows: building a model instance per sample costs more than the FHIR
+
+
+SAMPLE_KEY = (WearableSample.start_ms, WearableSample.id)
+
+
+def observations_page(patient, types, start_ms, end_ms, limit, cursor=None):
+    """([Observation], next cursor or None) of raw samples: type by type (the mapping's order),
+    oldest first within a type."""
+    def part(type_name):
+        def fetch(n, after):
+            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms), SAMPLE_KEY,
+                                         n, after)
+            return [resources.observation(row, patient.id) for row in rows], next_key
+        return fetch if type_name in types else nothing
+    return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
+
+
+def next_hour(patient, type_name, from_ms):
+    """The first rolled-up hour of this type at or after `from_ms`, or None."""
+    h = WearableHourly
+    return (h.select(fn.MIN(h.hour_ms)).where((h.patient == patient) & (h.type == type_name)
+                                               & (h.hour_ms >= from_ms)).scalar())
+
+
+def rollups_page(patient, types, bucket, start_ms, end_ms, limit, cursor=None):
+    """([Observation], next cursor or None) of hourly/daily rollups from the summary service:
+    type by type, oldest period first. A page asks the service for a window of about `limit`
+    periods at a time, so its cost follows the page, not the whole range."""
+    size = HOUR_MS if bucket == "hour" else DAY_MS
+
+    def part(type_name):
+        def fetch(n, after):
+            items, position = [], after if after is not None else start_ms
+            while len(items) <= n:
+                position = next_hour(patient, type_name, position - position % size)
+                if position is None or position >= end_ms:
+                    break  # no data left: empty stretches are skipped, never walked
+                position -= position % size
+                window_end = min(end_ms, position + (n + 1) * size)
+                items += summary(patient, type_name, bucket, position, window_end)
+                position = window_end
+            starts = [iso_to_ms(parse_iso(item["start"])) for item in items]
+            found = [resources.rollup_observation(type_name, patient.id, bucket, item, start, size)
+                     for item, start in zip(items[:n], starts)]
+            return found, (starts[n] if len(items) > n else None)
+        return fetch if type_name in types else nothing
+    return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
+
+
+def search_observations(patient, query, after):
+    """One page of an Observation search (raw or rolled up), audited."""
+    if query["rollup"]:
+        found, next_key = rollups_page(patient, query["types"], query["rollup"], query["start_ms"],
+                                       query["end_ms"], query["count"], after)
+    else:
+        found, next_key = observations_page(patient, query["types"], query["start_ms"], query["end_ms"],
+                                            query["count"], after)
+    record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
+           rollup=query["rollup"], returned=len(found), **grant_details())
+    return found, next_key
+
+
+def read_patient(patient):
+    record("fhir.patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id,
+           **grant_details())
+    return resources.patient(patient)
+
+
+# Sections of a patient's record ($everything and bulk export) ---------------------------------
+
+@dataclass(frozen=True)
+class Section:
+    resource_type: str
+    scope: str
+    fetch: Callable  # fetch(patient, window, limit, after) → ([resource], next key or None)
+
+
+def _patient_section(patient, window, limit, after):
+    return ([] if after else [resources.patient(patient)]), None
+
+
+def _observation_section(patient, window, limit, after):
+    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after)
+
+
+ENCOUNTER_KEY = (Encounter.created_at, Encounter.id)
+MESSAGE_KEY = (Message.created_at, Message.id)
+
+
+def _latest_query_text(encounter):
+    row = (EncounterQuery.select(EncounterQuery.text).where(EncounterQuery.encounter == encounter.id)
+           .order_by(EncounterQuery.created_at.desc(), EncounterQuery.id.desc()).first())
+    return row.text if row else None
+
+
+def _encounter_section(patient, window, limit, after):
+    rows, next_key = keyset_page(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY,
+                                 limit, after)
+    return [resources.encounter(row, _latest_query_text(row)) for row in rows], next_key
+
+
+def _communication_section(patient, window, limit, after):
+    query = Message.select().join(Encounter).where(Encounter.patient == patient)
+    rows, next_key = keyset_page(query, MESSAGE_KEY, limit, after)
+    return [resources.communication(row, patient.id) for row in rows], next_key
+
+
+SECTIONS = (Section("Patient", "profile", _patient_section),
+            Section("Observation", "wearables", _observation_section),
+            Section("Encounter", "encounters", _encounter_section),
+            Section("Communication", "encounters", _communication_section))
+
+
+def everything_page(patient, scopes, window, limit, cursor=None):
+    """Up to `limit` resources of every section the caller's scopes allow, in section order;
+    returns (resources, next cursor or None)."""
+    def part(section):
+        def fetch(n, after):
+            return section.fetch(patient, window, n, after)
+        return fetch if section.scope in scopes else nothing
+    return chained_page([part(section) for section in SECTIONS], limit, cursor)
+
+
+def read_everything(patient, scopes, window, limit, cursor=None):
+    found, next_cursor = everything_page(patient, scopes, window, limit, cursor)
+    counts = {}
+    for resource in found:
+        counts[resource["resourceType"]] = counts.get(resource["resourceType"], 0) + 1
+    record("fhir.everything", patient_id=patient.id, target_type="patient", target_id=patient.id,
+           scopes=sorted(scopes), returned=counts, **grant_details())
+    return found, next_cursor
+
+
+def iterate_section(section, patient, window=(0, 2 ** 62)):
+    """Every resource of one section, fetched BATCH rows at a time (for bulk export)."""
+    after = None
+    while True:
+        batch, after = section.fetch(patient, window, BATCH, after)
+        yield from batch
+        if after is None:
+            return
