@@ -1,6 +1,6 @@
 """Command-line tools: `flask --app app db …`, `flask --app app create-user …`."""
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from avycenna import migrate
 
@@ -57,9 +57,12 @@ def create_user_command(email, role, name, password):
 
 
 @click.command("housekeeping")
+@with_appcontext
 def housekeeping_command():
-    """Expire overdue encounters; delete expired sign-in codes, refresh tokens and
+    """Expire overdue encounters; submit checked-out encounters whose payment arrived (and
+    invoice those left without one); delete expired sign-in codes, refresh tokens and
     Idempotency-Key records. Safe to run as often as you like (e.g. hourly from cron)."""
+    from avycenna.billing.coverage import settle_waiting
     from avycenna.agent.idempotency import purge_expired as purge_idempotency
     from avycenna.auth.otp import purge_expired as purge_codes
     from avycenna.auth.refresh import purge_expired as purge_refresh
@@ -70,6 +73,8 @@ def housekeeping_command():
         counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
                   "refresh tokens deleted": purge_refresh(),
                   "idempotency records deleted": purge_idempotency()}
+    with database.obj.connection_context():
+        counts["encounters released"] = len(settle_waiting())
     click.echo("; ".join(f"{name}: {n}" for name, n in counts.items()))
 
 

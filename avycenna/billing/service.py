@@ -116,7 +116,10 @@ def own_subscription(user):
 
 
 def cancel_subscription(user):
-    """Cancel at once; open invoices of the subscription are voided."""
+    """Cancel at once; open invoices of the subscription are voided, and encounters that
+    waited on it get a one-off invoice instead (`coverage.settle_waiting`)."""
+    from avycenna.billing.coverage import settle_waiting
+
     with write_transaction():
         subscription = own_subscription(user)
         subscription.status, subscription.cancelled_at = "cancelled", utcnow()
@@ -124,6 +127,7 @@ def cancel_subscription(user):
         Invoice.update(status="void").where((Invoice.subscription == subscription.id)
                                             & (Invoice.status == "open")).execute()
         record("subscription.cancel", target_type="subscription", target_id=subscription.id)
+    settle_waiting(user.id)
     return subscription
 
 
@@ -150,7 +154,12 @@ def own_invoice(user, invoice_id):
 
 
 def mark_paid(admin, invoice_id):
-    """Manual payment: activates the subscription or releases the one-off encounter."""
+    """Manual payment: activates the subscription or releases the one-off encounter.
+
+    A paid subscription invoice moves on every encounter of the account that waited on
+    it (`coverage.settle_waiting`), each counted against the plan's allowance.
+    """
+    from avycenna.billing.coverage import settle_waiting
     from avycenna.encounters.submission import release
 
     with write_transaction():
@@ -167,6 +176,8 @@ def mark_paid(admin, invoice_id):
             _activate(invoice.subscription, now)
     if invoice.encounter_id:
         release(invoice.encounter_id)
+    if invoice.subscription_id:
+        settle_waiting(invoice.account_id)
     return invoice
 
 
