@@ -1,8 +1,10 @@
 """`python app.py`: upgrade the database, then serve with waitress."""
 import argparse
+import errno
 import logging
+import sys
 
-from waitress import serve
+from waitress import create_server
 
 from avycenna.migrate import upgrade
 
@@ -17,6 +19,8 @@ def parse_args(app, argv=None):
 
 def main(app, argv=None):
     args = parse_args(app, argv)
+    logging.basicConfig()
+    server = listen(app, args)  # first: a busy port is reported before anything else is touched
     with app.app_context():
         applied = upgrade()
     log = logging.getLogger("avycenna")
@@ -25,4 +29,18 @@ def main(app, argv=None):
     base = f"http://{args.host}:{args.port}"
     print(f"AVYCENNA serving on {base}  (docs: {base}/docs  redoc: {base}/redoc  "
           f"health: {base}/health; data in {app.instance_path})", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna")
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def listen(app, args):
+    """waitress bound to host:port; an address already in use (or not ours) is one clear line."""
+    try:
+        return create_server(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: the port is already in use "
+                     f"(another server is running?). Stop it, or choose another with --port.")
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: {exc.strerror}.")
+        raise
