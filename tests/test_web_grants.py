@@ -66,7 +66,7 @@ def test_accept_a_grant_and_the_clinician_sees_charts(live_server, tabs, make_us
     assert "To follow your blood pressure" in me.inner_text("main")
     assert no_horizontal_scroll(me)
     assert me.input_value("select[name=patient_id]") == ""  # nobody is chosen for the holder
-    me.select_option("select[name=patient_id]", label="Ana Diaz (self)")
+    me.select_option("select[name=patient_id]", label="Ana Diaz (Myself)")
     me.click("button:has-text('Accept')")
     me.wait_for_selector("text=Access given.")
 

@@ -41,7 +41,7 @@ errors.register_page_handlers(bp)
 limiter.limit(page_limit, key_func=page_limit_key)(bp)
 
 from avycenna.web import (account, admin, checkout, console, encounters_and_billing, filters,  # noqa: E402,F401
-                          grants_pages, patients, signin)  # (routes)
+                          grants_pages, patients, signin, words)  # (routes)
 
 
 # Not settings: the cookie is never readable by script nor sent cross-site on POSTs; the
