@@ -71,6 +71,14 @@ def encounter_title(encounter):
     return f"“{excerpt(latest_query(encounter))}” ({encounter.created_at:%d %b %Y})"
 
 
+@bp.app_template_filter("query_excerpt")
+def query_excerpt(encounter, length=200):
+    """The start of the encounter's latest question, for the queue."""
+    from avycenna.encounters.service import latest_query
+
+    return excerpt(latest_query(encounter), length)
+
+
 @bp.app_template_filter("author_label")
 def author_label(message):
     """Who wrote a message: the clinician by name, else their role in words."""
