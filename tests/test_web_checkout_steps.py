@@ -51,6 +51,11 @@ def test_chosen_patient_is_remembered_and_steps_are_returned_to(app, live_server
     assert phone.url.endswith("#step-id") and in_view(phone, "#step-id")
     assert phone.input_value("#id-issuing_country") == "DE"  # kept, and shown by name
     assert "Germany" in phone.inner_text("#id-issuing_country")
+    phone.fill("#id-document_number", "X1234567")
+    phone.click("text=Send for verification")
+    phone.wait_for_selector("#step-id >> text=Pending with the clinic")
+    assert "Sent to the clinic" in phone.inner_text("#step-id .flash")  # the message sits in the step returned to
+    assert in_view(phone, "#step-id")
 
     # Reopening the agent's link (no ?patient=) remembers the patient chosen.
     phone.goto(url)

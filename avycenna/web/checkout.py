@@ -45,9 +45,14 @@ LONG_QUERY = 800  # characters; a longer question is collapsed to its start so s
 REMEMBERED = "checkout_patients"  # session: {link digest: patient id}, the most recent few
 
 
+STEPS = ("patient", "consent", "id", "payment", "submit")
+
+
 def checkout_link(token, patient_id=None, step=None):
-    """The checkout page's address; `step` (e.g. "consent") scrolls to that step."""
-    return url_for("web.checkout", token=token, patient=patient_id or None) + (f"#step-{step}" if step else "")
+    """The checkout page's address; `step` (e.g. "consent") scrolls to that step, where the
+    page shows any message about what was just done (`?at=`)."""
+    return (url_for("web.checkout", token=token, patient=patient_id or None, at=step)
+            + (f"#step-{step}" if step else ""))
 
 
 def _link_key(token):
@@ -115,7 +120,7 @@ def render_checkout(token, patient_id, errors=None, values=None, section=None, s
     context = {"token": token, "encounter": encounter, "query": latest_query(encounter), "user": user,
                "errors": errors or {}, "values": values or {}, "section": section,
                "next": checkout_link(token, step="patient"), "plans": all_plans(), "long_query": LONG_QUERY,
-               **extra}
+               "at": request.args.get("at") if request.args.get("at") in STEPS else None, **extra}
     if user is not None:
         chosen = patients.owned_patient(user, patient_id)
         context.update(patients=own_patients(user), patient=chosen, **payment_state(user))
