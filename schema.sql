@@ -14,6 +14,9 @@ CREATE INDEX "audit_event_action" ON "audit_event" ("action");
 CREATE INDEX "audit_event_actor_user_id" ON "audit_event" ("actor_user_id");
 CREATE INDEX "audit_event_patient_id" ON "audit_event" ("patient_id");
 
+CREATE TABLE "backup_record" ("id" INTEGER NOT NULL PRIMARY KEY, "created_at" DATETIME NOT NULL, "path" VARCHAR(1024) NOT NULL, "sha256" VARCHAR(64) NOT NULL, "schema_version" VARCHAR(128) NOT NULL, "size_bytes" INTEGER NOT NULL);
+CREATE INDEX "backup_record_created_at" ON "backup_record" ("created_at");
+
 CREATE TABLE "patient" ("id" TEXT NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "name" VARCHAR(200) NOT NULL, "date_of_birth" DATE NOT NULL, "relationship" VARCHAR(16) NOT NULL, "sex_at_birth" VARCHAR(16), "consent_version" VARCHAR(32), "consent_given_at" DATETIME, "id_verification_status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "archived_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "patient_account_id" ON "patient" ("account_id");
 CREATE UNIQUE INDEX "patient_one_self_per_account" ON "patient" ("account_id") WHERE (("relationship" = 'self') AND ("archived_at" IS NULL));

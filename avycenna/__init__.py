@@ -53,9 +53,11 @@ def create_app(test_config=None):
     from avycenna import api, cli, errors, http
     from avycenna.auth.actor import load_actor, reject_invalid_credentials
     from avycenna import docs
-    from avycenna import ratelimit, web
+    from avycenna import jobs, ratelimit, web
 
     db.init_app(app)
+    jobs.init_app(app)
+    from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
     app.before_request(http.assign_request_id)
     app.before_request(load_actor)
     ratelimit.init_app(app)

@@ -43,12 +43,13 @@ def blueprints():
     from avycenna.id_verifications import blp as id_verifications
     from avycenna.patients.views import blp as patients
     from avycenna.admin.audit import blp as admin_audit
+    from avycenna.admin.status import blp as admin_status
     from avycenna.audit.views import blp as access_log
     from avycenna.grants.views import blp as grants
     from avycenna.wearables.views import blp as wearables
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
-            encounters, billing, admin_invoices, grants, wearables, access_log, admin_audit]
+            encounters, billing, admin_invoices, grants, wearables, access_log, admin_audit, admin_status]
 
 
 def init_app(app):

@@ -4,7 +4,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from avycenna import migrate
 
-db_cli = AppGroup("db", help="Database schema: upgrade, status, make, schema.")
+db_cli = AppGroup("db", help="Database schema: upgrade, status, make, schema; copy to another database.")
 
 
 @db_cli.command("upgrade")
@@ -59,31 +59,42 @@ def create_user_command(email, role, name, password):
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping_command():
-    """Expire overdue encounters; submit checked-out encounters whose payment arrived (and
+    """Expire overdue encounters; send on checked-out encounters whose payment arrived (and
     invoice those left without one); delete expired sign-in codes, refresh tokens and
-    Idempotency-Key records. Safe to run as often as you like (e.g. hourly from cron)."""
-    from avycenna.billing.coverage import settle_waiting
-    from avycenna.agent.idempotency import purge_expired as purge_idempotency
-    from avycenna.auth.otp import purge_expired as purge_codes
-    from avycenna.auth.refresh import purge_expired as purge_refresh
-    from avycenna.db import database, write_transaction
-    from avycenna.encounters.lifecycle import expire_due
+    Idempotency-Key records. The server also does this every hour by itself."""
+    from avycenna import housekeeping
+    from avycenna.db import database
 
-    with database.obj.connection_context(), write_transaction():
-        counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
-                  "refresh tokens deleted": purge_refresh(),
-                  "idempotency records deleted": purge_idempotency()}
     with database.obj.connection_context():
-        counts["encounters released"] = len(settle_waiting())
+        counts = housekeeping.run()
     click.echo("; ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
+@click.command("worker")
+@click.option("--workers", type=int, default=None, help="Worker threads (default: QUEUE_WORKERS).")
+def worker_command(workers):
+    """Run background jobs (webhook deliveries, imports, exports) until stopped.
+
+    Needed only with QUEUE_URL=redis://…; without it `python app.py` runs them itself."""
+    from flask import current_app
+
+    from avycenna import jobs
+
+    jobs.run_worker(workers or int(current_app.config["QUEUE_WORKERS"]))
+
+
 def init_app(app):
+    from avycenna.backups.cli import backup_command, copy_command, restore_command
+
+    db_cli.add_command(copy_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from avycenna.wearables.cli import import_apple_health_command
 
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
     app.cli.add_command(housekeeping_command)
+    app.cli.add_command(worker_command)
     from avycenna.encounters.cli import expire_encounters_command
     app.cli.add_command(expire_encounters_command)
     app.cli.add_command(import_apple_health_command)

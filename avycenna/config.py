@@ -110,3 +110,19 @@ DEFAULTS.update({
     # Page requests per minute, per signed-in user or else per client IP.
     "RATELIMIT_WEB": "300/minute",
 })
+DEFAULTS.update({
+    # Background jobs (huey). No QUEUE_URL: jobs live in instance/jobs.sqlite3 and
+    # `python app.py` runs the workers itself. QUEUE_URL=redis://…: jobs are shared through
+    # Redis and `flask --app app worker` runs separate worker processes.
+    "QUEUE_URL": None,
+    "QUEUE_NAME": "avycenna",
+    # Worker threads, for the embedded consumer and for `flask --app app worker`.
+    "QUEUE_WORKERS": 2,
+    # Run the workers inside `python app.py`? None: yes when there is no QUEUE_URL.
+    "QUEUE_EMBEDDED": None,
+})
+DEFAULTS.update({
+    # SQLite durability: "full" syncs every commit (an acknowledged write survives a power
+    # cut); "normal" is faster but may lose the last commits on power loss (never on a crash).
+    "SQLITE_SYNCHRONOUS": "full",
+})

@@ -20,9 +20,9 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "busy_timeout": 10000,
-    "synchronous": "normal",
     "cache_size": -16000,
 }
+SYNCHRONOUS_MODES = ("full", "normal", "extra")
 
 
 class BaseModel(Model):
@@ -35,15 +35,23 @@ def default_url(instance_path):
     return "sqlite:///" + os.path.join(instance_path, "avycenna.sqlite3")
 
 
-def make_database(url):
-    """A Peewee database for `sqlite:///path` or `postgresql://…` URLs."""
+def make_database(url, synchronous="full"):
+    """A Peewee database for `sqlite:///path` or `postgresql://…` URLs.
+
+    SQLite's `synchronous=full` (the default) syncs the WAL at every commit, so an
+    acknowledged write survives a power cut; `normal` survives a crash of the process
+    but may lose the last commits on power loss (see SQLITE_SYNCHRONOUS).
+    """
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = url[len("sqlite:///"):]
+        if str(synchronous).lower() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS_MODES}")
         # Pooled: closing at the end of a request returns the connection instead of
         # closing it, so SQLite does not checkpoint the WAL (an fsync) after every request.
-        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, max_connections=32,
-                                    stale_timeout=300, check_same_thread=False)
+        return PooledSqliteDatabase(path, pragmas=dict(SQLITE_PRAGMAS, synchronous=str(synchronous).lower()),
+                                    timeout=10, max_connections=32, stale_timeout=300,
+                                    check_same_thread=False)
     if scheme in ("postgres", "postgresql"):
         params = parse(url)
         name = params.pop("database")
@@ -56,7 +64,7 @@ def init_app(app):
     url = app.config["DATABASE_URL"]
     if database.obj is not None and not database.is_closed():
         database.close()
-    database.initialize(make_database(url))
+    database.initialize(make_database(url, app.config["SQLITE_SYNCHRONOUS"]))
 
     @app.before_request
     def _connect():
@@ -74,6 +82,11 @@ def init_app(app):
 
 def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
+
+
+def sqlite_path():
+    """The SQLite database file (None on PostgreSQL)."""
+    return database.obj.database if is_sqlite() else None
 
 
 def write_transaction():

@@ -29,6 +29,11 @@ def upgrade():
         return runner().up()
 
 
+def known_versions():
+    """The names of every migration this code knows."""
+    return {m.name for m in runner().migrations()}
+
+
 def status():
     with database.obj.connection_context():
         return runner().status()

@@ -6,6 +6,7 @@ def all_models():
     from avycenna.audit.models import AuditEvent
     from avycenna.agent.models import IdempotencyRecord
     from avycenna.auth.models import OtpCode, RefreshToken, User
+    from avycenna.backups.models import BackupRecord
     from avycenna.billing.models import Invoice, Subscription
     from avycenna.encounters.models import Encounter, EncounterQuery, Message
     from avycenna.grants.models import Grant
@@ -14,4 +15,4 @@ def all_models():
 
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
-            WearableHourly]
+            WearableHourly, BackupRecord]

@@ -6,6 +6,7 @@ import sys
 
 from waitress import create_server
 
+from avycenna import jobs
 from avycenna.migrate import upgrade
 
 
@@ -29,8 +30,15 @@ def main(app, argv=None):
     base = f"http://{args.host}:{args.port}"
     print(f"AVYCENNA serving on {base}  (docs: {base}/docs  redoc: {base}/redoc  "
           f"health: {base}/health; data in {app.instance_path})", flush=True)
-    server.print_listen("Serving on http://{}:{}")
-    server.run()
+    consumer = jobs.start_embedded_consumer(app) if jobs.embedded(app) else None
+    if consumer is None:
+        log.info("background jobs run in separate workers: flask --app app worker")
+    try:
+        server.print_listen("Serving on http://{}:{}")
+        server.run()
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
 
 
 def listen(app, args):

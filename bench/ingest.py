@@ -4,8 +4,11 @@ The server (`python app.py`, waitress) runs in a subprocess on its own SQLite
 instance; requests carry an API key, are validated, deduped, rolled up and audited.
 The baseline inserts the same canonical rows with `executemany` into the same
 table and indexes (another instance built by the same migrations), committing
-once per batch as the server does. Ratio = HTTP rate / raw rate (target ≥ 0.5).
+once per batch as the server does, with the same `synchronous` setting (FULL by default:
+every commit synced; `python -m bench.ingest --synchronous normal` measures the faster,
+power-loss-unsafe setting). Ratio = HTTP rate / raw rate (target ≥ 0.5).
 """
+import argparse
 import json
 import sqlite3
 import tempfile
@@ -66,10 +69,11 @@ class Raw:
     SQL = ("INSERT INTO wearable_sample (patient_id, type, source, start_ms, end_ms, value, value2) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
-    def __init__(self, db_path, patient_hex):
+    def __init__(self, db_path, patient_hex, synchronous):
         self.patient = patient_hex
         self.conn = sqlite3.connect(db_path, isolation_level=None)
-        for pragma in ("journal_mode = wal", "synchronous = normal", "foreign_keys = 1", "cache_size = -16000"):
+        for pragma in ("journal_mode = wal", f"synchronous = {synchronous}", "foreign_keys = 1",
+                       "cache_size = -16000"):
             self.conn.execute("PRAGMA " + pragma)
 
     def send(self, batch):
@@ -81,7 +85,7 @@ class Raw:
         return time.perf_counter() - started
 
 
-def main():
+def main(synchronous="full"):
     """Raw and HTTP batches alternate, so a busy neighbour on the machine slows both alike."""
     samples = BATCHES * BATCH
     with tempfile.TemporaryDirectory() as served, tempfile.TemporaryDirectory() as raw_dir:
@@ -89,9 +93,9 @@ def main():
         _, raw_patient, _ = make_instance(raw_dir)
         basic, compact = batches(0), batches(BATCHES * BATCH * 1000)
         basic_bodies, compact_bodies = [basic_body(b) for b in basic], [compact_body(b) for b in compact]
-        raw = Raw(raw_dir + "/avycenna.sqlite3", raw_patient.id.hex)
+        raw = Raw(raw_dir + "/avycenna.sqlite3", raw_patient.id.hex, synchronous)
         port = free_port()
-        proc = start_server(served, port)
+        proc = start_server(served, port, {"AVYCENNA_SQLITE_SYNCHRONOUS": synchronous})
         times = {"raw": 0.0, "basic": 0.0, "compact": 0.0}
         try:
             http = Http(f"http://127.0.0.1:{port}", key, patient.id)
@@ -103,7 +107,8 @@ def main():
             stop_server(proc)
             raw.conn.close()
     rates = {name: samples / t for name, t in times.items()}
-    print(f"ingest: {BATCHES} batches x {BATCH:,} heart-rate samples per run (1 Hz, one request each)")
+    print(f"ingest: {BATCHES} batches x {BATCH:,} heart-rate samples per run (1 Hz, one request each), "
+          f"SQLite synchronous={synchronous}")
     print(f"  raw sqlite3.executemany : {rates['raw']:>10,.0f} samples/s")
     for name, label in (("basic", "HTTP basic form"), ("compact", "HTTP compact form")):
         print(f"  {label:<24}: {rates[name]:>10,.0f} samples/s   ratio to raw {rates[name] / rates['raw']:.2f}")
@@ -111,4 +116,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full")
+    main(parser.parse_args().synchronous)

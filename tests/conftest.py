@@ -35,9 +35,11 @@ def app_config(database_url, redis_url, tmp_path):
         "DATABASE_URL": database_url,
         "RATELIMIT_KEY_PREFIX": "avytest-" + uuid.uuid4().hex,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "QUEUE_NAME": "avytest-" + uuid.uuid4().hex,
     }
     if redis_url:
         config["RATELIMIT_STORAGE_URI"] = redis_url
+        config["QUEUE_URL"] = redis_url
     return config
 
 
@@ -51,6 +53,17 @@ def app(app_config):
         upgrade()
     yield app
     backends.empty_tables()
+
+
+@pytest.fixture
+def job_worker(app):
+    """A real huey consumer (worker threads) running the test app's background jobs."""
+    from avycenna import jobs
+
+    consumer = jobs.make_consumer(workers=2)
+    consumer.start()
+    yield consumer
+    consumer.stop(graceful=True)
 
 
 @pytest.fixture
