@@ -1,6 +1,6 @@
 """Command-line tools: `flask --app app db …`, `flask --app app create-user …`."""
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from avycenna import migrate
 
@@ -57,8 +57,10 @@ def create_user_command(email, role, name, password):
 
 
 @click.command("housekeeping")
+@with_appcontext
 def housekeeping_command():
-    """Expire overdue encounters; delete expired sign-in codes, refresh tokens, browser
+    """Expire overdue encounters; send on checked-out encounters whose payment arrived (and
+    invoice those left without one); delete expired sign-in codes, refresh tokens, browser
     sessions and Idempotency-Key records. The server also does this every hour by itself."""
     from avycenna import housekeeping
     from avycenna.db import database

@@ -1,4 +1,5 @@
-"""Housekeeping: expire overdue encounters, delete expired codes, tokens and records.
+"""Housekeeping: expire overdue encounters, send on paid-for waiting ones, delete expired
+codes, tokens and records.
 
 Runs every hour as a background job inside the server (or its workers), and on demand
 as `flask --app app housekeeping`. Safe to run as often as you like.
@@ -13,6 +14,7 @@ log = logging.getLogger("avycenna")
 def run():
     """Do one round; returns {what: how many}."""
     from avycenna.agent.idempotency import purge_expired as purge_idempotency
+    from avycenna.billing.coverage import settle_waiting
     from avycenna.auth.otp import purge_expired as purge_codes
     from avycenna.auth.refresh import purge_expired as purge_refresh
     from avycenna.auth.sessions import purge_expired as purge_sessions
@@ -20,9 +22,11 @@ def run():
     from avycenna.encounters.lifecycle import expire_due
 
     with write_transaction():
-        return {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
-                "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
-                "idempotency records deleted": purge_idempotency()}
+        counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
+                  "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
+                  "idempotency records deleted": purge_idempotency()}
+    counts["encounters released"] = len(settle_waiting())  # each in its own transaction
+    return counts
 
 
 @jobs.periodic_task(jobs.crontab(minute="7"))

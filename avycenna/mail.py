@@ -45,6 +45,13 @@ def build_message(to, subject, body):
     return message
 
 
+def readable(message):
+    """The message as a person reads it: its headers and the decoded body (no quoted-printable
+    soft line breaks cutting links in two, no encoded words)."""
+    headers = "".join(f"{name}: {message[name]}\n" for name in ("From", "To", "Subject", "Date"))
+    return headers + "\n" + message.get_content()
+
+
 def send_mail(to, subject, body):
     """Send a plain-text mail to `to` (or log it when no SMTP server is configured)."""
     try:
@@ -53,7 +60,7 @@ def send_mail(to, subject, body):
         raise MailError(str(exc)) from exc
     config = current_app.config
     if not config["MAIL_HOST"]:
-        log.info("MAIL_HOST is not set; mail written here instead of sent:\n%s", message.as_string())
+        log.info("MAIL_HOST is not set; mail written here instead of sent:\n%s", readable(message))
         return
     try:
         with _connect(config) as smtp:

@@ -1,8 +1,10 @@
 """`python app.py`: upgrade the database, then serve with waitress."""
 import argparse
+import errno
 import logging
+import sys
 
-from waitress import serve
+from waitress import create_server
 
 from avycenna import jobs
 from avycenna.migrate import upgrade
@@ -25,6 +27,8 @@ def largest_body(app):
 
 def main(app, argv=None):
     args = parse_args(app, argv)
+    logging.basicConfig()
+    server = listen(app, args)  # first: a busy port is reported before anything else is touched
     with app.app_context():
         applied = upgrade()
     log = logging.getLogger("avycenna")
@@ -37,8 +41,22 @@ def main(app, argv=None):
     if consumer is None:
         log.info("background jobs run in separate workers: flask --app app worker")
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna",
-              max_request_body_size=largest_body(app))
+        server.print_listen("Serving on http://{}:{}")
+        server.run()
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
+
+
+def listen(app, args):
+    """waitress bound to host:port; an address already in use (or not ours) is one clear line."""
+    try:
+        return create_server(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna",
+                             max_request_body_size=largest_body(app))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: the port is already in use "
+                     f"(another server is running?). Stop it, or choose another with --port.")
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: {exc.strerror}.")
+        raise

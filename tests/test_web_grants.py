@@ -1,5 +1,6 @@
 """Grants in real browsers: a clinician asks, the account holder accepts for a patient in the
 dashboard, and the clinician's console draws the patient's wearable charts."""
+import json
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -7,6 +8,10 @@ import requests
 from tests.web_fixtures import no_horizontal_scroll, screenshot, sign_in_with_password
 
 PASSWORD = "correct horse battery"
+CHARTS = {"heart_rate": "Heart rate", "resting_heart_rate": "Resting heart rate",
+          "heart_rate_variability": "Heart rate variability", "oxygen_saturation": "Blood oxygen",
+          "respiratory_rate": "Respiratory rate", "body_temperature": "Body temperature", "body_weight": "Weight",
+          "steps": "Steps", "sleep": "Sleep", "blood_pressure": "Blood pressure", "blood_glucose": "Blood glucose"}
 
 
 def iso(when):
@@ -26,6 +31,10 @@ def week_of_samples(now):
         samples.append({"type": "blood_pressure", "start": iso(base), "unit": "mmHg",
                         "value": {"systolic": 118 + day, "diastolic": 76 + day}})
         samples.append({"type": "blood_glucose", "start": iso(base), "value": 90 + 3 * day, "unit": "mg/dL"})
+        samples += [{"type": kind, "start": iso(base), "value": value, "unit": unit} for kind, value, unit in (
+            ("resting_heart_rate", 58 + day, "count/min"), ("heart_rate_variability", 45 + day, "ms"),
+            ("oxygen_saturation", 97 - day % 2, "%"), ("respiratory_rate", 14 + day % 3, "count/min"),
+            ("body_temperature", 36.6 + day / 20, "degC"), ("body_weight", 70.5 - day / 10, "kg"))]
         night = base - timedelta(hours=8)
         samples.append({"type": "sleep", "start": iso(night), "end": iso(night + timedelta(hours=7)),
                         "value": "light"})
@@ -57,16 +66,16 @@ def test_accept_a_grant_and_the_clinician_sees_charts(live_server, tabs, make_us
     assert "To follow your blood pressure" in me.inner_text("main")
     assert no_horizontal_scroll(me)
     assert me.input_value("select[name=patient_id]") == ""  # nobody is chosen for the holder
-    me.select_option("select[name=patient_id]", label="Ana Diaz (self)")
+    me.select_option("select[name=patient_id]", label="Ana Diaz (Myself)")
     me.click("button:has-text('Accept')")
     me.wait_for_selector("text=Access given.")
 
     doc.goto("/console/patients")
     doc.click("text=Ana Diaz")
-    for chart in ("heart_rate", "steps", "sleep", "blood_pressure", "blood_glucose"):
+    for chart, title in CHARTS.items():
         svg = doc.locator(f"svg#chart-{chart}")
         assert svg.count() == 1, chart
-        assert svg.locator("title").text_content().startswith(("Heart", "Steps", "Sleep", "Blood"))
+        assert svg.locator("title").text_content().startswith(title)
     assert doc.locator("svg#chart-heart_rate polyline.series").count() == 1
     assert doc.locator("svg#chart-blood_pressure polyline.series-2").count() == 1
     assert doc.locator("svg#chart-steps rect.bar").count() >= 6
@@ -120,3 +129,29 @@ def test_access_log_names_readers_and_hides_the_holders_own_reads(app, client, m
     read = next(e for e in entries if e["action"] == "wearables.summary.read")
     assert (read["actor_name"], read["actor_email"], read["actor_role"]) == ("Dr. Sarah Chen", "doc@example.test",
                                                                               "clinician")
+
+
+def test_a_chart_page_view_is_one_access_log_row(app, client, make_user, token_for):
+    from tests.factories import audit_events
+    from tests.test_web_security import HTML, sign_in
+
+    holder = make_user(email="holder@example.test")
+    doc = make_user(role="clinician", email="doc@example.test", password=PASSWORD, name="Dr. Sarah Chen")
+    api = app.test_client()
+    pid = api.post("/api/v1/patients", headers=token_for(holder), json={
+        "name": "Ana Diaz", "date_of_birth": "1980-02-03", "relationship": "self"}).get_json()["id"]
+    api.post(f"/api/v1/patients/{pid}/wearables", headers=token_for(holder),
+             json={"source": "apple_watch", "samples": week_of_samples(datetime.now(timezone.utc))})
+    grant = api.post("/api/v1/grants", headers=token_for(doc), json={
+        "email": holder.email, "scopes": ["wearables"]}).get_json()
+    api.post(f"/api/v1/grants/{grant['id']}/accept", headers=token_for(holder), json={"patient_id": pid})
+    sign_in(client, doc.email)
+    for _ in range(2):
+        html = client.get(f"/console/patients/{pid}", headers=HTML).get_data(as_text=True)
+        assert all(f'id="chart-{chart}"' in html for chart in CHARTS)
+    reads = audit_events(app, action="wearables.summary.read")
+    assert len(reads) == 2  # one per view, not one per chart
+    details = json.loads(reads[0].details) if isinstance(reads[0].details, str) else reads[0].details
+    assert details["grant_id"] == grant["id"] and set(details["types"]) >= set(CHARTS)
+    log = api.get(f"/api/v1/patients/{pid}/access-log", headers=token_for(holder)).get_json()["data"]
+    assert [e["action"] for e in log].count("wearables.summary.read") == 2

@@ -113,16 +113,13 @@ def own_subscription(user, lock=False):
     return subscription
 
 
-@transaction
 def cancel_subscription(user):
-    """Cancel at once; open invoices of the subscription are voided."""
-    subscription = own_subscription(user, lock=True)
-    subscription.status, subscription.cancelled_at = "cancelled", utcnow()
-    Subscription.update(status="cancelled", cancelled_at=subscription.cancelled_at).where(
-        (Subscription.id == subscription.id) & Subscription.status.in_(LIVE)).execute()
-    Invoice.update(status="void").where((Invoice.subscription == subscription.id)
-                                        & (Invoice.status == "open")).execute()
-    record("subscription.cancel", target_type="subscription", target_id=subscription.id)
+    """Cancel at once; open invoices of the subscription are voided, and encounters that
+    waited on it get a one-off invoice instead (`coverage.settle_waiting`)."""
+    from avycenna.billing.coverage import settle_waiting
+
+    subscription = _cancel(user)
+    settle_waiting(user.id)
     return subscription
 
 
@@ -141,6 +138,18 @@ def all_invoices(limit, cursor, status=None):
     return paginate(query, (Invoice.created_at, Invoice.id), limit, cursor, descending=True)
 
 
+@transaction
+def _cancel(user):
+    subscription = own_subscription(user, lock=True)
+    subscription.status, subscription.cancelled_at = "cancelled", utcnow()
+    Subscription.update(status="cancelled", cancelled_at=subscription.cancelled_at).where(
+        (Subscription.id == subscription.id) & Subscription.status.in_(LIVE)).execute()
+    Invoice.update(status="void").where((Invoice.subscription == subscription.id)
+                                        & (Invoice.status == "open")).execute()
+    record("subscription.cancel", target_type="subscription", target_id=subscription.id)
+    return subscription
+
+
 def own_invoice(user, invoice_id):
     invoice = Invoice.get_or_none((Invoice.id == invoice_id) & (Invoice.account == user.id))
     if invoice is None:
@@ -149,12 +158,19 @@ def own_invoice(user, invoice_id):
 
 
 def mark_paid(admin, invoice_id):
-    """Manual payment: activates the subscription or releases the one-off encounter."""
+    """Manual payment: activates the subscription or releases the one-off encounter.
+
+    A paid subscription invoice moves on every encounter of the account that waited on
+    it (`coverage.settle_waiting`), each counted against the plan's allowance.
+    """
+    from avycenna.billing.coverage import settle_waiting
     from avycenna.encounters.submission import release
 
     invoice = _pay(admin, invoice_id)
     if invoice.encounter_id:
         release(invoice.encounter_id)
+    if invoice.subscription_id:
+        settle_waiting(invoice.account_id)
     return invoice
 
 

@@ -17,4 +17,6 @@ class CheckoutResultSchema(Schema):
     pending_reasons = fields.List(fields.String())
     patient_id = fields.UUID(allow_none=True)
     invoice = fields.Nested(InvoiceSchema, allow_none=True, metadata={
-        "description": "The one-off invoice to pay when payment is what is pending."})
+        "description": "The one invoice that pays for this question when payment is what is pending: "
+                       "the open invoice of a subscription chosen but not paid yet (paying it submits the "
+                       "encounter under the plan), else a one-off encounter invoice."})

@@ -3,12 +3,12 @@
 The HTML checkout pages call these same functions.
 """
 from avycenna.audit.service import record
-from avycenna.billing.service import encounter_invoice
+from avycenna.billing.coverage import invoice_to_pay
 from avycenna.clock import utcnow
 from avycenna.db import transaction
 from avycenna.encounters import lifecycle
 from avycenna.encounters.service import audit, find_by_encounter_token
-from avycenna.encounters.submission import PAYMENT_REASONS, pending_reasons, try_submit
+from avycenna.encounters.submission import pending_reasons, try_submit
 from avycenna.errors import fail, not_found
 from avycenna.patients.service import get_patient
 
@@ -27,9 +27,10 @@ def encounter_for_checkout(encounter_token, user=None):
 def checkout(user, encounter_token, patient_id):
     """Claim the encounter for `user`, bind their patient, and submit when nothing is pending.
 
-    When payment is what blocks (no subscription, or its allowance used up) a one-off
-    invoice is created (or the open one returned); an admin marking it paid submits
-    the encounter. Returns the state the caller needs to finish.
+    When payment is what blocks, the one invoice that pays for it is returned
+    (`billing.coverage.invoice_to_pay`): the open invoice of a subscription chosen but
+    not paid yet, else a one-off invoice (created, or the open one returned). An admin
+    marking it paid submits the encounter. Returns the state the caller needs to finish.
     """
     encounter = encounter_for_checkout(encounter_token, user)
     lifecycle.require(encounter, ("awaiting_checkout",), "check out")
@@ -38,7 +39,7 @@ def checkout(user, encounter_token, patient_id):
         encounter_for_checkout(encounter_token, user)  # 404 when another account took it
         fail(409, "This encounter was changed by another request; try again.")
     reasons = try_submit(encounter)
-    invoice = encounter_invoice(encounter) if set(reasons) & set(PAYMENT_REASONS) else None
+    invoice = invoice_to_pay(encounter, reasons)
     audit("encounter.checkout", encounter, pending=reasons)
     return checkout_state(encounter, reasons, invoice)
 

@@ -59,6 +59,25 @@ class EncounterDetailSchema(EncounterSchema):
 EncounterPage = page_schema(EncounterSchema, "EncounterPage")
 
 
+class QueueEncounterSchema(EncounterSchema):
+    """A queue entry: the encounter and what staff may see of its patient before taking it."""
+    patient_age = fields.Integer(allow_none=True, metadata={"description": "The patient's age in whole years."})
+    patient_sex_at_birth = fields.String(allow_none=True, metadata={
+        "description": "female, male, intersex or unknown; null when not given."})
+
+    @pre_dump
+    def load_patient_facts(self, encounter, **kwargs):
+        from avycenna.auth.actor import current_user
+        from avycenna.encounters.patient_view import queue_facts
+
+        facts = queue_facts(current_user(), encounter)
+        encounter.patient_age, encounter.patient_sex_at_birth = facts["age"], facts["sex_at_birth"]
+        return encounter
+
+
+QueuePage = page_schema(QueueEncounterSchema, "QueuePage")
+
+
 class StatusListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
 

@@ -6,6 +6,7 @@ from flask import current_app
 from peewee import Tuple
 
 from avycenna.audit.service import record
+from avycenna.billing.coverage import void_one_off
 from avycenna.clock import utcnow
 from avycenna.db import locked, write_transaction
 from avycenna.encounters import lifecycle
@@ -225,6 +226,7 @@ def cancel(user, encounter_id):
     with write_transaction():
         encounter = owned_encounter(user, encounter_id)
         lifecycle.transition(encounter, "cancelled")
+        void_one_off(encounter)
         audit("encounter.cancel", encounter)
     return encounter
 

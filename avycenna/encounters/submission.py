@@ -5,6 +5,7 @@ programmatic checkout, an admin marking a one-off invoice paid, and consent or
 ID approval arriving after a person completed checkout.
 """
 from avycenna.audit.service import record
+from avycenna.billing.coverage import void_one_off
 from avycenna.billing.service import payment_for
 from avycenna.clock import utcnow
 from avycenna.db import transaction
@@ -44,6 +45,8 @@ def try_submit(encounter, patient_not_owned=False):
     reasons, source = pending_reasons(encounter, patient_not_owned, lock=True)
     if not reasons:
         lifecycle.transition(encounter, "submitted", payment=source)
+        if source == "subscription":
+            void_one_off(encounter)  # the plan pays: a one-off made before subscribing is not owed
         record("encounter.submit", patient_id=encounter.patient_id, target_type="encounter",
                target_id=encounter.id, payment=source)
     return reasons

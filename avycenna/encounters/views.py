@@ -9,7 +9,9 @@ from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service
 from avycenna.encounters.schemas import (AnswerSchema, CloseSchema, EncounterDetailSchema, EncounterListArgs,
                                          EncounterPage, MessageListArgs, MessagePage, MessageSchema,
-                                         NewMessageSchema, QueryTextSchema, StatusListArgs)
+                                         NewMessageSchema, QueryTextSchema, QueuePage, StatusListArgs)
+from avycenna.grants.from_encounter import request_for_encounter
+from avycenna.grants.schemas import GrantSchema
 from avycenna.patients.schemas import PatientSchema
 from avycenna.schemas import PageArgs
 
@@ -32,9 +34,13 @@ class Encounters(MethodView):
 class Queue(MethodView):
     @auth_required(*STAFF_ROLES)
     @blp.arguments(PageArgs, location="query")
-    @blp.response(200, EncounterPage)
+    @blp.response(200, QueuePage)
     def get(self, args):
-        """Clinicians: submitted encounters waiting to be taken, oldest first."""
+        """Clinicians: submitted encounters waiting to be taken, oldest first.
+
+        Each entry has the latest query, the patient's age and sex at birth (never a name or a
+        date of birth before you take it) and `submitted_at`, from which it has waited.
+        """
         return service.queue(args["limit"], args["cursor"])
 
 
@@ -94,6 +100,22 @@ class Take(MethodView):
     def post(self, encounter_id):
         """Clinicians: take a submitted encounter (only one clinician can)."""
         return service.take(current_user(), encounter_id)
+
+
+@blp.route("/<string:encounter_id>/access-request")
+class EncounterAccessRequest(MethodView):
+    @auth_required(*STAFF_ROLES)
+    @blp.response(200, GrantSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, encounter_id):
+        """Clinicians: ask the account holder of an encounter you took for its patient's data.
+
+        One click: a grant request (`profile`, `wearables`) to the holder's e-mail, who is mailed
+        a link to their grants page. A request still pending, or an active grant on this
+        patient, is returned instead of asking again.
+        """
+        return request_for_encounter(current_user(), encounter_id)
 
 
 @blp.route("/<string:encounter_id>/patient")

@@ -67,12 +67,18 @@ def request_grant(clinician, email, scopes, message=None, expires_at=None):
         record("grant.request", target_type="grant", target_id=grant.id, scopes=grant.scope_list)
         emit_grant("grant.requested", grant)
     who = clinician.name or clinician.email
-    notify(email, f"{who} asks for access to your health data",
-           f"{who} asks for access to: {', '.join(grant.scope_list)}.\n\n"
-           f"Sign in to AVYCENNA and review grant {grant.id} under your incoming grants "
-           f"(GET /api/v1/grants/incoming) to accept it for one of your patients or decline it.\n"
-           f"Unanswered requests expire after {PENDING_DAYS} days.")
+    notify(email, f"{who} asks for access to your health data", request_mail_body(who, grant))
     return grant
+
+
+def request_mail_body(who, grant):
+    """The holder's mail: what is asked, and the page where they answer (never an API path)."""
+    from avycenna.http import public_url
+
+    return (f"{who} asks for access to: {', '.join(grant.scope_list)}.\n"
+            f"\nAccept it for one of your patients, or decline it, after signing in:\n"
+            f"{public_url('/account/grants#grant-' + grant.id)}\n\n"
+            f"Unanswered requests expire after {PENDING_DAYS} days.\n")
 
 
 def is_holder(grant, user):

@@ -294,6 +294,16 @@ def _one_source_per_hour(patient, type_name, first_hour, end_ms):
             for hour_ms, (source, n, total, low, high) in sorted(best.items())]
 
 
+def read_summaries(patient, type_names, bucket, start_ms, end_ms):
+    """Several types' summaries read at once (a chart page): {type: buckets}, one audit event."""
+    from avycenna.grants.access import grant_details
+
+    data = {type_name: summary(patient, type_name, bucket, start_ms, end_ms) for type_name in type_names}
+    record("wearables.summary.read", patient_id=patient.id, target_type="wearables", types=list(type_names),
+           bucket=bucket, **grant_details())
+    return data
+
+
 def read_summary(patient, type_name, bucket, start_ms, end_ms):
     """The summary as a caller reads it: audited, naming the grant the access went through."""
     from avycenna.grants.access import grant_details

@@ -47,7 +47,7 @@ errors.register_page_handlers(bp)
 limiter.limit(page_limit, key_func=page_limit_key)(bp)
 
 from avycenna.web import (account, account_security, admin, checkout, console, encounters_and_billing, filters,  # noqa: E402,F401
-                          grants_pages, imports, patients, signin)  # (routes)
+                          grants_pages, imports, patients, signin, words)  # (routes)
 
 
 # Not settings: the cookie is never readable by script nor sent cross-site on POSTs; the

@@ -1,5 +1,5 @@
 """The account dashboard: API keys, patients, grants, encounters, billing, access logs."""
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 
 from avycenna.api_keys import service as keys
 from avycenna.api_keys.models import ApiKey
@@ -35,16 +35,28 @@ def render_keys(errors=None, status=200, new_key=None, name=""):
 @bp.get("/account/keys")
 @signin_required()
 def api_keys():
-    return render_keys()
+    return render_keys(new_key=take_new_key(page_user()))
 
 
 @bp.post("/account/keys")
 @signin_required()
 def create_api_key():
+    """Post/redirect/get: the new key is shown by the GET that follows, once; a reload mints nothing."""
     issued, errors = submit(NewKeySchema(), request.form, lambda data: keys.issue_key(page_user(), data["name"]))
     if errors:
         return render_keys(errors, 422, name=request.form.get("name", ""))
-    return render_keys(new_key={"row": issued[0], "key": issued[1]}, status=201)
+    session[NEW_KEY] = {"id": issued[0].id, "key": issued[1]}
+    return redirect(url_for("web.api_keys"), 303)
+
+
+NEW_KEY = "new_api_key"
+
+
+def take_new_key(user):
+    """The key minted just before this page, removed from the session as it is shown."""
+    fresh = session.pop(NEW_KEY, None)
+    row = ApiKey.get_or_none((ApiKey.id == fresh["id"]) & (ApiKey.user == user.id)) if fresh else None
+    return {"row": row, "key": fresh["key"]} if row is not None else None
 
 
 @bp.post("/account/keys/<key_id>/delete")

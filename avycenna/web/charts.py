@@ -26,7 +26,15 @@ class ChartSpec:
 
 CHARTS = (
     ChartSpec("heart_rate", "Heart rate", "beats/min"),
+    ChartSpec("resting_heart_rate", "Resting heart rate", "beats/min"),
+    ChartSpec("heart_rate_variability", "Heart rate variability (SDNN)", "ms"),
+    ChartSpec("oxygen_saturation", "Blood oxygen (SpO₂)", "%"),
+    ChartSpec("respiratory_rate", "Respiratory rate", "breaths/min"),
+    ChartSpec("body_temperature", "Body temperature", "°C"),
+    ChartSpec("body_weight", "Weight", "kg"),
     ChartSpec("steps", "Steps", "steps", style="bars"),
+    ChartSpec("distance", "Distance", "km", style="bars", scale=1 / 1000),
+    ChartSpec("active_energy", "Active energy", "kcal", style="bars"),
     ChartSpec("sleep", "Sleep", "hours", style="bars", scale=1 / 60),
     ChartSpec("blood_pressure", "Blood pressure", "mmHg"),
     ChartSpec("blood_glucose", "Blood glucose", "mg/dL"),

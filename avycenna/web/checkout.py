@@ -7,7 +7,9 @@ clinic's manual provider), submit. Every decision is the checkout service's
 only gathers the person's answers. The chosen patient travels in the page address
 (`?patient=`), so nothing is bound to the encounter until the person submits.
 """
-from flask import flash, redirect, render_template, request, url_for
+import hashlib
+
+from flask import flash, redirect, render_template, request, session, url_for
 
 from avycenna.billing import service as billing
 from avycenna.billing.plans import all_plans, find_plan
@@ -39,8 +41,33 @@ CLOSED = {
 }
 
 
-def checkout_link(token, patient_id=None):
-    return url_for("web.checkout", token=token, patient=patient_id or None)
+LONG_QUERY = 800  # characters; a longer question is collapsed to its start so step 1 stays in reach
+REMEMBERED = "checkout_patients"  # session: {link digest: patient id}, the most recent few
+
+
+STEPS = ("patient", "consent", "id", "payment", "submit")
+
+
+def checkout_link(token, patient_id=None, step=None):
+    """The checkout page's address; `step` (e.g. "consent") scrolls to that step, where the
+    page shows any message about what was just done (`?at=`)."""
+    return (url_for("web.checkout", token=token, patient=patient_id or None, at=step)
+            + (f"#step-{step}" if step else ""))
+
+
+def _link_key(token):
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def remembered_patient(token):
+    """The patient last chosen on this checkout link in this browser (ownership is checked by the caller)."""
+    return session.get(REMEMBERED, {}).get(_link_key(token))
+
+
+def remember_patient(token, patient_id):
+    chosen = {k: v for k, v in session.get(REMEMBERED, {}).items() if k != _link_key(token)}
+    chosen[_link_key(token)] = str(patient_id)
+    session[REMEMBERED] = dict(list(chosen.items())[-5:])
 
 
 def open_encounter(token):
@@ -75,7 +102,7 @@ def encounter_invoices(user, encounter):
 
 @bp.get("/checkout/<token>")
 def checkout(token):
-    return render_checkout(token, request.args.get("patient"))
+    return render_checkout(token, request.args.get("patient") or remembered_patient(token))
 
 
 def render_checkout(token, patient_id, errors=None, values=None, section=None, status=200, **extra):
@@ -91,14 +118,16 @@ def render_checkout(token, patient_id, errors=None, values=None, section=None, s
                                query=latest_query(encounter) if owner else None, reasons=REASONS,
                                invoices=encounter_invoices(user, encounter) if owner else [])
     context = {"token": token, "encounter": encounter, "query": latest_query(encounter), "user": user,
-               "errors": errors or {}, "values": values or {}, "section": section, "next": checkout_link(token),
-               **extra}
+               "errors": errors or {}, "values": values or {}, "section": section,
+               "next": checkout_link(token, step="patient"), "plans": all_plans(), "long_query": LONG_QUERY,
+               "at": request.args.get("at") if request.args.get("at") in STEPS else None, **extra}
     if user is not None:
         chosen = patients.owned_patient(user, patient_id)
         context.update(patients=own_patients(user), patient=chosen, **payment_state(user))
         if chosen is not None:
+            remember_patient(token, chosen.id)
             context.update(consent=patients.consent_text(), consent_ok=patients.has_current_consent(chosen),
-                           next_url=checkout_link(token, chosen.id))
+                           next_url=checkout_link(token, chosen.id, "consent"))
     return render_template("web/checkout.html", **context, **CHOICES), status
 
 
@@ -112,7 +141,7 @@ def checkout_add_patient(token):
     patient, errors, values = add_patient(page_user(), request.form)
     if errors:
         return render_checkout(token, None, errors, values, "patient", 422, adding=True)
-    return redirect(checkout_link(token, patient.id) + "#step-consent")
+    return redirect(checkout_link(token, patient.id, "consent"))
 
 
 @bp.post("/checkout/<token>/id-verification")
@@ -125,7 +154,7 @@ def checkout_id_verification(token):
         values = {k: request.form.get(k, "") for k in ("document_type", "issuing_country")}
         return render_checkout(token, patient_id, errors, values, "id", 422)
     flash("Sent to the clinic. Staff check it; you can submit meanwhile.", "ok")
-    return redirect(checkout_link(token, patient_id) + "#step-id")
+    return redirect(checkout_link(token, patient_id, "id"))
 
 
 @bp.post("/checkout/<token>/subscribe")
@@ -133,7 +162,7 @@ def checkout_subscribe(token):
     if page_user() is not None:
         _, errors = attempt(billing.subscribe, page_user(), request.form.get("plan", ""))
         flash_outcome(errors, "Subscribed. The first invoice is open; clinic staff mark it paid.")
-    return redirect(checkout_link(token, request.form.get("patient_id")) + "#step-payment")
+    return redirect(checkout_link(token, request.form.get("patient_id"), "payment"))
 
 
 @bp.post("/checkout/<token>/submit")
@@ -144,5 +173,5 @@ def checkout_submit(token):
     _, errors = attempt(checkouts.checkout, page_user(), token, patient_id)
     if errors:
         flash(next(iter(errors.values())), "error")
-        return redirect(checkout_link(token, patient_id))
+        return redirect(checkout_link(token, patient_id, "submit"))
     return redirect(checkout_link(token))

@@ -6,6 +6,8 @@ from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
 from avycenna.grants.access import shown_identities
+from avycenna.encounters.patient_view import queue_facts, waited
+from avycenna.grants.from_encounter import access_state, request_for_encounter
 from avycenna.web import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
@@ -17,7 +19,8 @@ def console():
     queue = encounters.queue(50, request.args.get("cursor"))
     mine = encounters.taken_by(user)
     names = shown_identities(user, [e.patient_id for e in queue["data"] + mine], "console.queue")
-    return render_template("web/console.html", queue=queue, mine=mine, names=names)
+    facts = {e.id: queue_facts(user, e, names) for e in queue["data"]}  # what the role may see of each patient
+    return render_template("web/console.html", queue=queue, facts=facts, mine=mine, names=names, waited=waited)
 
 
 def render_encounter(encounter_id, errors=None, status=200, section=None, values=None):
@@ -26,8 +29,10 @@ def render_encounter(encounter_id, errors=None, status=200, section=None, values
     taken_by_me = encounters.messaging_role(user, encounter) == "clinician"  # took it (or an admin)
     patient = encounters.patient_of(user, encounter.id) if taken_by_me and encounter.patient_id else None
     messages = encounters.list_messages(encounter, 200)["data"] if taken_by_me else []
+    access = access_state(user, encounter) if patient is not None else None
     return render_template("web/console_encounter.html", encounter=encounter, taken_by_me=taken_by_me,
                            queries=encounters.queries(encounter), patient=patient, messages=messages,
+                           access=access, facts=queue_facts(user, encounter), waited=waited,
                            errors=errors or {}, section=section, values=values or {}), status
 
 
@@ -44,6 +49,14 @@ def console_take(encounter_id):
     flash_outcome(errors, "It is yours. The patient and the history are below.")
     return redirect(url_for("web.console_encounter", encounter_id=encounter_id)
                     if not errors else url_for("web.console"))
+
+
+@bp.post("/console/encounters/<encounter_id>/access-request")
+@signin_required(*STAFF_ROLES)
+def console_access_request(encounter_id):
+    grant, errors = attempt(request_for_encounter, page_user(), encounter_id)
+    flash_outcome(errors, "Request sent: the account holder is e-mailed a link to answer it.")
+    return redirect(url_for("web.console_encounter", encounter_id=encounter_id) + "#access")
 
 
 def form_action(encounter_id, section, schema, action, done):

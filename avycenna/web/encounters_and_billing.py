@@ -46,6 +46,14 @@ def account_message(encounter_id):
     return redirect(url_for("web.account_encounter", encounter_id=encounter_id) + "#messages")
 
 
+@bp.post("/account/encounters/<encounter_id>/cancel")
+@signin_required()
+def account_cancel_encounter(encounter_id):
+    _, errors = attempt(encounters.cancel, page_user(), encounter_id)
+    flash_outcome(errors, "Cancelled. Nothing more happens with this question; an open invoice for it is void.")
+    return redirect(url_for("web.account_encounter", encounter_id=encounter_id))
+
+
 @bp.get("/account/billing")
 @signin_required()
 def account_billing():

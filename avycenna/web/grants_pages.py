@@ -115,11 +115,9 @@ def console_patient(patient_id):
     patient = require_patient_access(patient_id, "wearables")
     identity = shown_identity(page_user(), patient, "console.patient")
     key, start, end, bucket = chart_range(utcnow())
-    drawn = []
-    for spec in charts.CHARTS:
-        data = wearables.read_summary(patient, spec.type, bucket, wearables.iso_to_ms(start),
-                                      wearables.iso_to_ms(end))
-        drawn.append((spec, charts.render(spec, data, start, end, bucket)))
+    data = wearables.read_summaries(patient, [spec.type for spec in charts.CHARTS], bucket,
+                                    wearables.iso_to_ms(start), wearables.iso_to_ms(end))  # one audit event
+    drawn = [(spec, charts.render(spec, data[spec.type], start, end, bucket)) for spec in charts.CHARTS]
     return render_template("web/console_patient.html", patient=patient, identity=identity, charts=drawn,
                            who=identity.name if identity else unnamed(patient.id), range=key,
                            ranges=list(RANGE_LABELS.items()), start=start, end=end)

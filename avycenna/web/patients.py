@@ -5,12 +5,15 @@ from avycenna.audit.service import record
 from avycenna.patients import service as patients
 from avycenna.patients.models import DOCUMENT_TYPES, RELATIONSHIPS, SEXES_AT_BIRTH
 from avycenna.patients.schemas import NewIdVerificationSchema, NewPatientSchema, PatchPatientSchema
-from avycenna.web import bp
+from avycenna.web import bp, words
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, safe_next, signin_required
 
 PATIENT_FIELDS = ("name", "date_of_birth", "relationship", "sex_at_birth")
-CHOICES = {"relationships": RELATIONSHIPS, "sexes": SEXES_AT_BIRTH, "document_types": DOCUMENT_TYPES}
+CHOICES = {"relationships": [(code, words.relationship_label(code)) for code in RELATIONSHIPS],
+           "sexes": [(code, words.sex_label(code)) for code in SEXES_AT_BIRTH],
+           "document_types": [(code, words.document_label(code)) for code in DOCUMENT_TYPES],
+           "countries": words.country_choices()}
 
 
 def own_patients(user):
