@@ -28,7 +28,8 @@ def page(query, limit, cursor):
 
 
 READ_ACTIONS = ("patient.list", "patient.read", "patient.access_log.read", "patient.id_verification.read",
-                "encounter.read", "encounter.list", "message.list", "wearables.read", "wearables.summary.read")
+                "encounter.read", "encounter.list", "message.list", "wearables.read", "wearables.summary.read",
+                "fhir.patient.read", "fhir.observation.search", "fhir.everything", "fhir.export")
 
 
 def access_log(patient, limit, cursor, hide_reads_by=None):

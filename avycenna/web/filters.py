@@ -21,6 +21,8 @@ ACTIONS = {
     "encounter.cancel": "Cancelled the encounter", "encounter.queue": "Read the clinicians' queue",
     "message.list": "Read messages", "message.create": "Wrote a message",
     "invoice.create": "Invoice created", "invoice.mark_paid": "Invoice marked paid",
+    "fhir.patient.read": "Read patient details (FHIR)", "fhir.observation.search": "Read wearable data (FHIR)",
+    "fhir.everything": "Read the whole record (FHIR)", "fhir.export": "Exported the record (FHIR bulk export)",
 }
 OUTCOMES = {"success": "done", "failure": "failed", "denied": "denied"}
 ROLES = {"member": "account holder"}
