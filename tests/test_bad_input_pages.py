@@ -28,13 +28,14 @@ def test_an_api_key_name_with_a_line_break_is_a_field_error(client, member, key_
     assert "May not contain line breaks or control characters." in r.get_data(as_text=True)
 
 
-def test_nul_in_a_form_field_is_a_400_page_and_saves_nothing(client, member):
+def test_nul_in_a_form_field_is_a_422_page_and_saves_nothing(client, member):
     sign_in(client, member.email)
     r = add(client, name="Ann\x00Lee")
-    assert r.status_code == 400
+    assert r.status_code == 422 and r.mimetype == "text/html"
     assert "Traceback" not in r.get_data(as_text=True)
+    assert "Ann" not in client.get("/account/patients", headers=HTML).get_data(as_text=True).split("<main")[-1]
     r = client.get("/account/patients?cursor=%00", headers=HTML)
-    assert r.status_code == 400
+    assert r.status_code == 422
 
 
 def test_a_clinicians_grant_request_page_survives_a_dead_mail_server(app, client, make_user):
