@@ -80,7 +80,7 @@ def _check_tree(value):
                     raise UnstorableText([*loc, key])
                 if isinstance(child, (dict, list, str)):
                     stack.append((child, (*loc, key)))
-        else:
+        elif isinstance(item, list):
             stack.extend((child, (*loc, i)) for i, child in enumerate(item) if isinstance(child, (dict, list, str)))
     return value
 

@@ -56,6 +56,13 @@ def test_nul_and_lone_surrogates_are_422_where_they_are(client, text, loc):
     assert detail == [{"loc": loc, "msg": UNSTORABLE, "type": "value_error.text"}]
 
 
+@pytest.mark.parametrize("text", ["null", "5", "true", '"text"', "[]"])
+def test_a_body_that_is_not_an_object_is_422(client, member, text):
+    for path, headers in (("/api/v1/auth/login", {}), ("/api/v1/patients", member[1])):
+        detail = assert_error(post_raw(client, path, text, headers), 422)
+        assert detail[0]["loc"][0] == "body"
+
+
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5000, 100000])
 def test_deeply_nested_json_is_400_not_500(client, member, depth):
     text = '{"name": ' + "[" * depth + "]" * depth + ', "date_of_birth": "1990-01-02", "relationship": "spouse"}'
