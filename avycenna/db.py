@@ -48,10 +48,13 @@ def private_files(path):
     files the database file's mode. Files left wider by an older version are narrowed."""
     if path in ("", ":memory:") or path.startswith("file:"):
         return
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for name in (path, path + "-wal", path + "-shm"):
-        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
-            os.chmod(name, 0o600)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for name in (path, path + "-wal", path + "-shm"):
+            if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+    except OSError:  # unreachable: connecting fails later, and /health reports it
+        log.warning("cannot create the SQLite database file")
 
 
 def make_database(url, synchronous="full"):

@@ -6,7 +6,7 @@ import uuid
 from flask import current_app, g, request
 
 from avycenna.errors import fail
-from avycenna.jsonbody import check_text
+from avycenna.jsonbody import UnstorableText, check_text
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -32,16 +32,20 @@ def require_json_body():
 
 
 def reject_unstorable_text():
-    """A NUL character (or unpaired surrogate) in the path, query or a form is a 400.
+    """A NUL character (or unpaired surrogate) in the path, the query or a form is a 422.
 
     JSON bodies get the same rule from `avycenna.jsonbody`; nothing of the kind can be
     stored in PostgreSQL or sent in a mail, so it never reaches a view.
     """
-    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if not check_text(request.path):
+        UnstorableText([]).refuse("path")
+    sources = [("query", request.args)]
     if request.mimetype == "application/x-www-form-urlencoded":
-        texts += [*request.form.keys(), *request.form.values()]
-    if not all(map(check_text, texts)):
-        fail(400, "Text may not contain NUL characters or unpaired surrogates.")
+        sources.append(("body", request.form))
+    for where, values in sources:
+        for name, value in values.items(multi=True):
+            if not (check_text(name) and check_text(value)):
+                UnstorableText([name]).refuse(where)
 
 
 def public_url(path):

@@ -1,17 +1,16 @@
 """The one strict reader of JSON request bodies, and the parts that use it.
 
 Stricter than `json.loads`, because every body ends up in a database or a mail:
-NaN/Infinity literals and duplicate keys are malformed JSON; nesting deeper than
-MAX_DEPTH, NUL characters and unpaired surrogates (which PostgreSQL and UTF-8
-cannot store) are refused before any view sees the body. Flask's `request.get_json`
-(through `JSONProvider`), webargs (through `Parser`) and the wearable ingest
-all read bodies with `loads`, so each rule holds on every endpoint, once.
+NaN/Infinity literals, duplicate keys and nesting deeper than MAX_DEPTH are malformed
+JSON (400); a NUL character or an unpaired surrogate in any text (which PostgreSQL and
+UTF-8 cannot store) is a 422 naming where it is; both before any view sees the body.
+Flask's `request.get_json` (through `Request`), webargs (through `Parser`) and the
+wearable ingest all read bodies with `loads`, so each rule holds on every endpoint, once.
 """
 import json
 import re
 
 from flask import Request as FlaskRequest
-from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 
@@ -28,6 +27,20 @@ class MalformedJSON(json.JSONDecodeError):
     def __init__(self, reason):
         super().__init__(reason, "<body>", 0)
         self.reason = reason
+
+
+class UnstorableText(ValueError):
+    """Text with a NUL character or an unpaired surrogate at `loc` (a list of keys and indexes)."""
+
+    msg = "Text may not contain NUL characters or unpaired surrogates."
+
+    def __init__(self, loc):
+        super().__init__(self.msg)
+        self.loc = loc
+
+    def refuse(self, where="body"):
+        """The 422 for it, as every validation error looks."""
+        validation_error([where, *self.loc], self.msg, "value_error.text")
 
 
 def _no_constants(name):
@@ -52,28 +65,29 @@ def check_text(text):
 
 def _check_tree(value):
     """Depth and text rules over a parsed body, without recursion."""
-    stack = [(value, 1)]
+    stack = [(value, ())]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = list(item.values())
-            texts = item.keys()
-        elif isinstance(item, list):
-            children, texts = item, ()
-        else:
-            if isinstance(item, str) and not check_text(item):
-                raise MalformedJSON("Text may not contain NUL characters or unpaired surrogates.")
+        item, loc = stack.pop()
+        if isinstance(item, str):
+            if not check_text(item):
+                raise UnstorableText(list(loc))
             continue
-        if depth > MAX_DEPTH:
+        if len(loc) >= MAX_DEPTH:
             raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.")
-        if any(not check_text(key) for key in texts):
-            raise MalformedJSON("Text may not contain NUL characters or unpaired surrogates.")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list, str)))
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not check_text(key):
+                    raise UnstorableText([*loc, key])
+                if isinstance(child, (dict, list, str)):
+                    stack.append((child, (*loc, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*loc, i)) for i, child in enumerate(item) if isinstance(child, (dict, list, str)))
     return value
 
 
 def loads(data):
-    """Parse a request body strictly; `json.JSONDecodeError` (maybe `MalformedJSON`) when bad."""
+    """Parse a request body strictly: `json.JSONDecodeError` (maybe `MalformedJSON`) when it is
+    not JSON, `UnstorableText` when text in it cannot be stored."""
     if isinstance(data, (bytes, bytearray)):
         try:
             data = data.decode("utf-8")
@@ -91,18 +105,27 @@ def malformed_detail(error):
     return error.reason if isinstance(error, MalformedJSON) else MALFORMED
 
 
-class JSONProvider(DefaultJSONProvider):
-    """`app.json`: request bodies read through `request.get_json` use the strict `loads`."""
+class StrictJSON:
+    """What `request.get_json` parses with (only request bodies: responses keep `app.json`)."""
 
-    def loads(self, s, **kwargs):
-        return loads(s)
+    loads = staticmethod(loads)
+    dumps = staticmethod(json.dumps)
+
+
+def refuse(error):
+    """The error response for a body `loads` refused: a 422 for text, else a 400."""
+    if isinstance(error, UnstorableText):
+        error.refuse()
+    raise ApiError(400, malformed_detail(error))
 
 
 class Request(FlaskRequest):
+    json_module = StrictJSON
+
     def on_json_loading_failed(self, e):
         if e is None:
             return super().on_json_loading_failed(e)
-        raise ApiError(400, malformed_detail(e))
+        refuse(e)
 
 
 class Parser(FlaskParser):
@@ -111,10 +134,13 @@ class Parser(FlaskParser):
     def _raw_load_json(self, req):
         if not req.is_json:
             return super()._raw_load_json(req)
-        return loads(req.get_data(cache=True))
+        try:
+            return loads(req.get_data(cache=True))
+        except UnstorableText as error:
+            error.refuse()
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        raise ApiError(400, malformed_detail(error))
+        refuse(error)
 
     def load_querystring(self, req, schema):
         lists = MultiDictProxy({}, schema).multiple_keys
@@ -125,6 +151,5 @@ class Parser(FlaskParser):
 
 
 def init_app(app):
-    app.json = JSONProvider(app)
     app.request_class = Request
 

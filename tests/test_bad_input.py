@@ -38,15 +38,29 @@ PATIENT = '{"name": %s, "date_of_birth": "1990-01-02", "relationship": "spouse"}
     ('{"email": "a@b.co", "password": -Infinity}', "Malformed JSON body: -Infinity is not a JSON number."),
     ('{"email": "a@b.co", "email": "c@d.co", "password": "x"}',
      "Malformed JSON body: the key 'email' appears twice in one object."),
-    ('{"email": "a@b.co", "password": "x\\u0000y"}',
-     "Text may not contain NUL characters or unpaired surrogates."),
-    ('{"email": "a@b.co", "password": "\\ud800"}',
-     "Text may not contain NUL characters or unpaired surrogates."),
-    ('{"email\\u0000": "a@b.co", "password": "x"}',
-     "Text may not contain NUL characters or unpaired surrogates."),
 ])
-def test_malformed_json_literals_keys_and_text_are_400(client, text, detail):
+def test_malformed_json_literals_and_keys_are_400(client, text, detail):
     assert_error(post_raw(client, "/api/v1/auth/login", text), 400, detail)
+
+
+UNSTORABLE = "Text may not contain NUL characters or unpaired surrogates."
+
+
+@pytest.mark.parametrize("text, loc", [
+    ('{"email": "a@b.co", "password": "x\\u0000y"}', ["body", "password"]),
+    ('{"email": "a@b.co", "password": "\\ud800"}', ["body", "password"]),
+    ('{"email\\u0000": "a@b.co", "password": "x"}', ["body", "email\x00"]),
+])
+def test_nul_and_lone_surrogates_are_422_where_they_are(client, text, loc):
+    detail = assert_error(post_raw(client, "/api/v1/auth/login", text), 422)
+    assert detail == [{"loc": loc, "msg": UNSTORABLE, "type": "value_error.text"}]
+
+
+@pytest.mark.parametrize("text", ["null", "5", "true", '"text"', "[]"])
+def test_a_body_that_is_not_an_object_is_422(client, member, text):
+    for path, headers in (("/api/v1/auth/login", {}), ("/api/v1/patients", member[1])):
+        detail = assert_error(post_raw(client, path, text, headers), 422)
+        assert detail[0]["loc"][0] == "body"
 
 
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5000, 100000])
@@ -65,7 +79,8 @@ def test_nesting_within_the_limit_is_read_as_usual(client, member):
 @pytest.mark.parametrize("name", ['"Ann\\u0000Lee"', '"Ann \\udc00"', '"\\ud83d"'])
 def test_nul_and_lone_surrogates_in_a_stored_field_save_nothing(client, member, name):
     user, headers = member
-    assert_error(post_raw(client, "/api/v1/patients", PATIENT % name, headers), 400)
+    detail = assert_error(post_raw(client, "/api/v1/patients", PATIENT % name, headers), 422)
+    assert detail[0]["loc"] == ["body", "name"]
     assert client.get("/api/v1/patients", headers=headers).get_json()["data"] == []
 
 
@@ -75,21 +90,22 @@ def test_a_paired_surrogate_is_an_ordinary_character(client, member):
     assert r.get_json()["name"] == "Ann \U0001F600"
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/grants/grt_%00x", "/api/v1/patients?cursor=%00", "/api/v1/grants/incoming?status=%00",
-    "/api/v1/encounters/enc_1%00/messages",
+@pytest.mark.parametrize("path, loc", [
+    ("/api/v1/grants/grt_%00x", ["path"]), ("/api/v1/patients?cursor=%00", ["query", "cursor"]),
+    ("/api/v1/grants/incoming?status=%00", ["query", "status"]), ("/api/v1/encounters/enc_1%00/messages", ["path"]),
 ])
-def test_nul_in_the_path_or_query_is_400(client, member, path):
-    assert_error(client.get(path, headers=member[1]), 400,
-                 "Text may not contain NUL characters or unpaired surrogates.")
+def test_nul_in_the_path_or_query_is_422(client, member, path, loc):
+    detail = assert_error(client.get(path, headers=member[1]), 422)
+    assert detail == [{"loc": loc, "msg": UNSTORABLE, "type": "value_error.text"}]
 
 
 def test_nul_in_wearable_ingest_is_400(client, member):
     user, headers = member
     patient = client.post("/api/v1/patients", json={"name": "Ann", "date_of_birth": "1990-01-02",
                                                     "relationship": "self"}, headers=headers).get_json()
-    text = '{"source": "watch\\u0000", "samples": []}'
-    assert_error(post_raw(client, f"/api/v1/patients/{patient['id']}/wearables", text, headers), 400)
+    text = '{"source": "watch", "samples": [{"type": "sleep", "start": "2026-11-20T08:00:00Z", "value": "d\\u0000"}]}'
+    detail = assert_error(post_raw(client, f"/api/v1/patients/{patient['id']}/wearables", text, headers), 422)
+    assert detail[0]["loc"] == ["body", "samples", 0, "value"]
     text = '{"source": "watch", "samples": [], "samples": []}'
     assert_error(post_raw(client, f"/api/v1/patients/{patient['id']}/wearables", text, headers), 400)
 
@@ -228,9 +244,10 @@ def test_a_grant_email_over_254_characters_is_422(client, make_user, key_for):
 @pytest.mark.parametrize("blank", [" " * 600, "\x00" * 600, "\u200b" * 600, "\t\n\r" * 200,
                                    " \u200b\u200c\u200d\ufeff\u00a0\u2028" * 100])
 def test_an_agent_query_made_of_nothing_visible_is_blank(client, blank):
-    detail = assert_error(client.post("/api/v1/agent/query", json={"query": blank}), 422 if "\x00" not in blank else 400)
-    if "\x00" not in blank:
-        assert detail == [{"loc": ["body", "query"], "msg": "Cannot be blank.", "type": "value_error"}]
+    detail = assert_error(client.post("/api/v1/agent/query", json={"query": blank}), 422)
+    msg = UNSTORABLE if "\x00" in blank else "Cannot be blank."
+    assert detail == [{"loc": ["body", "query"], "msg": msg, "type": "value_error.text" if "\x00" in blank
+                       else "value_error"}]
 
 
 @pytest.mark.parametrize("blank", ["   ", "\u200b\u200b", "\u00a0", "\u2060"])

@@ -28,13 +28,14 @@ def test_an_api_key_name_with_a_line_break_is_a_field_error(client, member, key_
     assert "May not contain line breaks or control characters." in r.get_data(as_text=True)
 
 
-def test_nul_in_a_form_field_is_a_400_page_and_saves_nothing(client, member):
+def test_nul_in_a_form_field_is_a_422_page_and_saves_nothing(client, member):
     sign_in(client, member.email)
     r = add(client, name="Ann\x00Lee")
-    assert r.status_code == 400
+    assert r.status_code == 422 and r.mimetype == "text/html"
     assert "Traceback" not in r.get_data(as_text=True)
+    assert "Ann" not in client.get("/account/patients", headers=HTML).get_data(as_text=True).split("<main")[-1]
     r = client.get("/account/patients?cursor=%00", headers=HTML)
-    assert r.status_code == 400
+    assert r.status_code == 422
 
 
 def test_a_clinicians_grant_request_page_survives_a_dead_mail_server(app, client, make_user):
@@ -52,3 +53,23 @@ def test_a_clinicians_grant_request_page_survives_a_dead_mail_server(app, client
 
         with database.obj.connection_context():
             assert Grant.select().where(Grant.email == "holder@example.test").count() == 1
+
+
+def test_a_checkbox_still_sends_a_boolean_from_the_console(client, make_user, key_for, token_for):
+    """JSON booleans are strict (no "true" strings); the page's checkbox text is read as a boolean."""
+    from tests.agent_helpers import ask, ready_patient, subscribe
+
+    member = make_user()
+    clinician = make_user("clinician", email="dr2@example.test", password="correct horse battery")
+    dr = token_for(clinician)
+    subscribe(client, token_for(member), token_for(make_user("admin")), plan="yearly")
+    pid = ready_patient(client, token_for(member), dr)
+    encounter = ask(client, key_for(member), patient_id=pid).get_json()["encounter_id"]
+    assert client.post(f"/api/v1/encounters/{encounter}/take", headers=dr).status_code == 200
+    sign_in(client, clinician.email)
+    token = csrf_token(client, f"/console/encounters/{encounter}")
+    r = client.post(f"/console/encounters/{encounter}/messages",
+                    data={"body": "Any fever?", "asks_agent": "true", "csrf_token": token})
+    assert r.status_code == 302
+    messages = client.get(f"/api/v1/encounters/{encounter}/messages", headers=dr).get_json()["data"]
+    assert [(m["body"], m["asks_agent"]) for m in messages if m["body"] == "Any fever?"] == [("Any fever?", True)]

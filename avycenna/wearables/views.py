@@ -34,7 +34,7 @@ def read_ingest_body():
     try:
         body = jsonbody.loads(request.get_data(cache=False))
     except ValueError as error:
-        fail(400, jsonbody.malformed_detail(error))
+        jsonbody.refuse(error)
     try:
         return parse_body(body)
     except TooMany:

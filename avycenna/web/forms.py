@@ -50,6 +50,8 @@ def _value(form, name, field):
     value = form.get(name, "")
     if not value.strip():
         return None
+    if isinstance(field, fields.Boolean):  # a checkbox: JSON booleans are strict, a form sends text
+        return value.strip().lower() in ("true", "on")
     return value if "password" in name else value.strip()
 
 
