@@ -269,7 +269,7 @@ def test_workout_and_asleep_map_without_a_schema_change(app):
                 "code": {"text": "Exercise activity"}, "subject": {"reference": "Patient/p"},
                 "effectivePeriod": {"start": "2026-11-20T08:00:00Z", "end": "2026-11-20T08:30:00Z"}}
     _workout(resource, {"activity": "running", "duration": 30, "distance": 5000, "energy": 310,
-                        "heart_rate_mean": 150, "heart_rate_max": 171})
+                        "heart_rate_avg": 150, "heart_rate_max": 171})
     validate(resource)
     assert resource["valueCodeableConcept"]["text"] == "running"
     assert [loinc_codes(c["code"])[0] for c in resource["component"]] == [
@@ -279,3 +279,22 @@ def test_workout_and_asleep_map_without_a_schema_change(app):
         start_ms, end_ms = 0, 3_600_000
     _sleep(resource, Row, "asleep")
     assert loinc_codes(resource["code"]) == ["93832-4"] and resource["valueQuantity"]["value"] == 60
+
+
+def test_a_stored_workout_and_asleep_interval_are_valid_observations(client, people, pid):
+    """Workouts and the `asleep` stage as the wearables API stores them, read back over FHIR."""
+    h = people["holder_h"]
+    run = {"type": "workout", "start": f"{DAY}T06:00:00Z", "end": f"{DAY}T06:30:00Z",
+           "value": {"activity": "running", "duration": 30, "distance": 5000, "energy": 310,
+                     "heart_rate_avg": 150, "heart_rate_max": 171}}
+    night = {"type": "sleep", "start": f"{DAY}T00:00:00Z", "end": f"{DAY}T01:00:00Z", "value": "asleep"}
+    r = client.post(f"/api/v1/patients/{pid}/wearables", headers=h, json={"source": "watch", "samples": [run, night]})
+    assert r.status_code == 200 and r.get_json()["inserted"] == 2, r.get_json()
+    (workout,) = [e["resource"] for e in observations(client, pid, h, "&code=73985-4")["entry"]]
+    validate(workout)
+    assert workout["valueCodeableConcept"]["text"] == "running"
+    assert {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in workout["component"]} == {
+        "55411-3": 30, "55430-3": 5000, "55424-6": 310, "55425-3": 150, "55426-1": 171}
+    (asleep,) = [e["resource"] for e in observations(client, pid, h, "&code=93832-4")["entry"]]
+    validate(asleep)
+    assert asleep["valueQuantity"]["value"] == 60

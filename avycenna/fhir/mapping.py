@@ -81,7 +81,7 @@ WORKOUT_COMPONENTS = {
     "duration": (("55411-3", "Exercise duration"), "min"),
     "distance": (("55430-3", "Walking distance unspecified time Pedometer"), "m"),
     "energy": (("55424-6", "Calories burned in unspecified time Pedometer"), "kcal"),
-    "heart_rate_mean": (("55425-3", "Heart rate unspecified time mean by Pedometer"), "/min"),
+    "heart_rate_avg": (("55425-3", "Heart rate unspecified time mean by Pedometer"), "/min"),
     "heart_rate_max": (("55426-1", "Heart rate unspecified time maximum by Pedometer"), "/min"),
 }
 
@@ -99,6 +99,13 @@ def types_for_code(token):
     if code in (BP_SYSTOLIC[0], BP_DIASTOLIC[0]) and system in ("", LOINC):
         found.add("blood_pressure")
     return found
+
+
+def stages_for_code(token):
+    """The sleep stages a `code` search token names (empty when it names none)."""
+    system, _, code = token.rpartition("|")
+    return {stage for stage, (stage_system, stage_code, _) in SLEEP_STAGES.items()
+            if code == stage_code and (not system or system == stage_system)}
 
 
 def types_for_category(token):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from flask import request
 
 from avycenna.errors import ApiError, fail
-from avycenna.fhir.mapping import OBSERVATIONS, types_for_category, types_for_code
+from avycenna.fhir.mapping import OBSERVATIONS, stages_for_code, types_for_category, types_for_code
 
 DEFAULT_COUNT, MAX_COUNT = 100, 1000
 ROLLUPS = ("hour", "day")
@@ -120,6 +120,13 @@ def _token_types(name, lookup):
     return types
 
 
+def sleep_stages():
+    """The sleep stages the `code` parameters ask for, or None for every stage."""
+    tokens = [t.strip() for raw in request.args.getlist("code") for t in raw.split(",") if t.strip()]
+    stages = set().union(*(stages_for_code(t) for t in tokens)) if tokens else set()
+    return sorted(stages) or None
+
+
 def rollup():
     value = one("rollup")
     if value is not None and value not in ROLLUPS:
@@ -141,8 +148,8 @@ def observation_search():
         bad("rollup", "Sleep and workouts are not rolled up; search them without 'rollup'.")
     if bucket:
         types -= set(NOT_ROLLED_UP)
-    return {"patient_id": pid, "types": sorted(types), "start_ms": start_ms, "end_ms": end_ms,
-            "rollup": bucket, "count": count(), "cursor": one("cursor")}
+    return {"patient_id": pid, "types": sorted(types), "stages": sleep_stages(), "start_ms": start_ms,
+            "end_ms": end_ms, "rollup": bucket, "count": count(), "cursor": one("cursor")}
 
 
 def everything_search():

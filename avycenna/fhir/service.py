@@ -53,23 +53,28 @@ def nothing(limit, after):
     return [], None
 
 
-def observation_rows(patient, type_name, start_ms, end_ms):
+def observation_rows(patient, type_name, start_ms, end_ms, stages=None):
+    """Stored samples of a type in a time range (sleep: only `stages`, when given)."""
+    from avycenna.wearables.types import STAGE_CODE
+
     s = WearableSample
-    return (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2)
-            .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
-                   & (s.start_ms < end_ms))
-            .namedtuples())  # plain rows: building a model instance per sample costs more than the FHIR
+    query = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail)
+             .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
+                    & (s.start_ms < end_ms)))
+    if type_name == "sleep" and stages is not None:
+        query = query.where(s.value.in_([STAGE_CODE[stage] for stage in stages]))
+    return query.namedtuples()  # plain rows: building a model instance per sample costs more than the FHIR
 
 
 SAMPLE_KEY = (WearableSample.start_ms, WearableSample.id)
 
 
-def observations_page(patient, types, start_ms, end_ms, limit, cursor=None):
+def observations_page(patient, types, start_ms, end_ms, limit, cursor=None, stages=None):
     """([Observation], next cursor or None) of raw samples: type by type (the mapping's order),
     oldest first within a type."""
     def part(type_name):
         def fetch(n, after):
-            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms), SAMPLE_KEY,
+            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms, stages), SAMPLE_KEY,
                                          n, after)
             return [resources.observation(row, patient.id) for row in rows], next_key
         return fetch if type_name in types else nothing
@@ -115,7 +120,7 @@ def search_observations(patient, query, after):
                                        query["end_ms"], query["count"], after)
     else:
         found, next_key = observations_page(patient, query["types"], query["start_ms"], query["end_ms"],
-                                            query["count"], after)
+                                            query["count"], after, query.get("stages"))
     record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
            rollup=query["rollup"], returned=len(found), **grant_details())
     return found, next_key
