@@ -62,8 +62,9 @@ def test_a_checkbox_still_sends_a_boolean_from_the_console(client, make_user, ke
     member = make_user()
     clinician = make_user("clinician", email="dr2@example.test", password="correct horse battery")
     dr = token_for(clinician)
-    subscribe(client, token_for(member), token_for(make_user("admin")), plan="yearly")
-    pid = ready_patient(client, token_for(member), dr)
+    admin = token_for(make_user("admin"))
+    subscribe(client, token_for(member), admin, plan="yearly")
+    pid = ready_patient(client, token_for(member), admin)
     encounter = ask(client, key_for(member), patient_id=pid).get_json()["encounter_id"]
     assert client.post(f"/api/v1/encounters/{encounter}/take", headers=dr).status_code == 200
     sign_in(client, clinician.email)

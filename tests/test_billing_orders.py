@@ -13,7 +13,7 @@ class Person:
 
     def __init__(self, client, member, admin, clinician):
         self.client, self.member, self.admin = client, member, admin
-        self.patient = ready_patient(client, member, clinician)
+        self.patient = ready_patient(client, member, admin)
 
     def open_question(self):
         return ask(self.client).get_json()["encounter_token"]

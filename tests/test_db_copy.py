@@ -56,6 +56,9 @@ def populate(app, client, make_user, token_for, key_for):
     people = {"member": token_for(member), "member_key": key_for(member),
               "clinician": token_for(clinician), "admin": token_for(make_user(role="admin"))}
     client.post("/api/v1/auth/otp/send", json={"email": "someone@example.test"})
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = ["127.0.0.1"]  # an endpoint (its deliveries wait in the outbox)
+    assert client.post("/api/v1/webhook-endpoints", headers=people["member"],
+                       json={"url": "http://127.0.0.1:9/hook"}).status_code == 201
     subscribe(client, people["member"], people["admin"])
     pid = ready_patient(client, people["member"], people["admin"])
     body = client.post("/api/v1/agent/query", json={"query": QUERY,
@@ -73,6 +76,11 @@ def populate(app, client, make_user, token_for, key_for):
                                        "start": [t0 + i * 60_000 for i in range(SAMPLES)],
                                        "value": [60 + i % 30 for i in range(SAMPLES)]}]})
     assert r.status_code == 200 and r.get_json()["inserted"] == SAMPLES
+    assert client.put(f"/api/v1/patients/{pid}/wearables/sources", headers=people["member"],
+                      json={"priority": ["watch", "phone"]}).status_code == 200
+    with open(os.path.join(os.path.dirname(__file__), "data", "apple_health_export.xml"), "rb") as fh:
+        assert client.post(f"/api/v1/patients/{pid}/imports", headers=people["member"],  # queued, no worker
+                           data={"file": (fh, "export.xml")}).status_code == 202
     assert client.get("/fhir/R4/Patient/$export", headers={**people["clinician"],  # a bulk export row
                                                            "Prefer": "respond-async"}).status_code == 202
     with app.app_context(), database.obj.connection_context():

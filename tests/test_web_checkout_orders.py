@@ -19,7 +19,7 @@ class Journey:
         self.url, self.phone = live_server.url, phone
         member = make_user(email="pat@example.test", password=PASSWORD)
         self.member, self.admin = key_for(member), key_for(make_user(role="admin"))
-        self.patient = ready_patient(app.test_client(), self.member, key_for(make_user(role="clinician")))
+        self.patient = ready_patient(app.test_client(), self.member, self.admin)
         opened = self.api("POST", "/api/v1/agent/query", None, json={"query": QUERY})
         self.encounter_id, self.token = opened["encounter_id"], opened["encounter_token"]
         sign_in_with_password(phone, "pat@example.test", PASSWORD)

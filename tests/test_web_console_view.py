@@ -7,6 +7,7 @@ import pytest
 
 from avycenna.encounters.patient_view import age_on
 from tests.agent_helpers import ask, ready_patient, subscribe
+from tests.test_grant_scopes import grant
 from tests.test_web_security import HTML, csrf_token, sign_in
 
 PASSWORD = "correct horse battery"
@@ -25,7 +26,7 @@ def waiting(app, client, make_user, key_for):
     doc = make_user(role="clinician", email="doc@example.test", password=PASSWORD, name="Dr. Sarah Chen")
     api = app.test_client()
     subscribe(api, key_for(member), key_for(admin))
-    pid = ready_patient(api, key_for(member), key_for(doc))
+    pid = ready_patient(api, key_for(member), key_for(admin))
     assert api.patch(f"/api/v1/patients/{pid}", json={"sex_at_birth": "female"},
                      headers=key_for(member)).status_code == 200
     encounter = ask(api, key_for(member), patient_id=pid).get_json()
@@ -34,17 +35,24 @@ def waiting(app, client, make_user, key_for):
             "patient": pid}
 
 
-def test_queue_shows_excerpt_age_sex_and_wait_but_no_name(client, waiting):
+def test_queue_shows_excerpt_age_and_wait_and_sex_only_under_a_profile_grant(client, waiting, key_for):
     today = date.today()
     age = today.year - 1980 - ((today.month, today.day) < (1, 2))
-    entry = waiting["api"].get("/api/v1/encounters/queue", headers=waiting["doc_key"]).get_json()["data"][0]
-    assert (entry["patient_age"], entry["patient_sex_at_birth"]) == (age, "female")
+    queue = lambda: waiting["api"].get("/api/v1/encounters/queue", headers=waiting["doc_key"]).get_json()["data"][0]
+    entry = queue()
+    assert (entry["patient_age"], entry["patient_sex_at_birth"]) == (age, None)  # sex is identity
     assert "name" not in entry and "date_of_birth" not in entry
     sign_in(client, waiting["doc"].email)
     html = client.get("/console", headers=HTML).get_data(as_text=True)
     assert "I have had a dry cough for three weeks, worse at night" in html
-    assert f"{age} years" in html and "Female" in html and "waiting 0 min" in html
+    assert f"{age} years" in html and "Female" not in html and "waiting 0 min" in html
     assert "Pat Example" not in html and "1980-01-02" not in html and f">{waiting['id']}<" not in html
+
+    grant(waiting["api"], key_for(waiting["member"]), waiting["doc_key"], waiting["member"], waiting["patient"],
+          ["profile"])
+    assert queue()["patient_sex_at_birth"] == "female"
+    html = client.get("/console", headers=HTML).get_data(as_text=True)
+    assert "Female" in html and "Pat Example" in html  # the profile grant shows who it is
 
 
 def test_a_member_cannot_read_the_queue(waiting, key_for):

@@ -21,7 +21,7 @@ def test_account_pages_name_things_in_words(app, client, make_user, key_for):
     admin, doc = make_user(role="admin"), make_user(role="clinician", name="Dr. Sarah Chen")
     api = app.test_client()
     subscribe(api, key_for(member), key_for(admin))
-    pid = ready_patient(api, key_for(member), key_for(doc), relationship="spouse")
+    pid = ready_patient(api, key_for(member), key_for(admin), relationship="spouse")
     eid = ask(api, key_for(member), patient_id=pid).get_json()["encounter_id"]
     api.post(f"/api/v1/encounters/{eid}/take", headers=key_for(doc))
     api.post(f"/api/v1/encounters/{eid}/answer", headers=key_for(doc), json={"body": "Rest and fluids."})
