@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (see README):
 #   make run    install, upgrade the SQLite database in instance/, serve on 127.0.0.1:8000
 #   make test   install (with test tools and Debian's chromium), run the test suite
+#   make bench  install (with Debian's wrk), run every benchmark (BENCH=overhead runs one)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
@@ -19,11 +20,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+/usr/bin/wrk:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+
 run: $(VENV)/.runtime
 	$(PY) app.py
 
 test: $(VENV)/.dev /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
-	$(PY) -m bench
+bench: $(VENV)/.dev /usr/bin/wrk
+	$(PY) -m bench $(BENCH)

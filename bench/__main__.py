@@ -1,14 +1,22 @@
-"""`python -m bench`: every benchmark, each printing its ratio to the baseline run beside it."""
+"""`python -m bench [name …]`: the named benchmarks (every one when none is named), each
+printing its ratio to the baseline run beside it."""
+import argparse
+import importlib
 import logging
 
-from bench import ingest, summary
+BENCHMARKS = ("overhead", "lists", "ingest", "summary")
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", choices=BENCHMARKS, metavar="name",
+                        help="one of: " + ", ".join(BENCHMARKS))
+    names = parser.parse_args(argv).names or BENCHMARKS
     logging.disable(logging.INFO)  # migrations' progress lines
-    ingest.main()
-    print()
-    summary.main()
+    for i, name in enumerate(names):
+        if i:
+            print()
+        importlib.import_module("bench." + name).main()
 
 
 if __name__ == "__main__":
