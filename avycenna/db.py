@@ -100,6 +100,35 @@ def init_app(app):
             database.close()
 
 
+class Prepared:
+    """A Peewee SELECT compiled to SQL once per database, then run with new parameters.
+
+    Building a query's SQL with Peewee costs more than SQLite takes to run it: the lookups
+    every request makes (the caller's account, their API key) build theirs once here.
+    `build(*params)` returns the query for example parameters; each run passes the same
+    number of parameters, as database values, in the order the SQL takes them (so no
+    LIMIT: Peewee sends that as a parameter too). Rows come back as model instances,
+    through the query's own cursor wrapper (joined models filled in).
+    """
+
+    def __init__(self, build):
+        self._build = build
+        self._compiled = {}  # database class -> (query, sql)
+
+    def first(self, *params):
+        """The first matching row as a model instance, or None."""
+        compiled = self._compiled.get(type(database.obj))
+        if compiled is None:
+            query = self._build(*params)
+            sql, example = query.sql()
+            if len(example) != len(params):
+                raise ValueError(f"Prepared query takes {len(example)} parameters, not {len(params)}")
+            compiled = self._compiled[type(database.obj)] = (query, sql)
+        query, sql = compiled
+        cursor = database.execute_sql(sql, params)
+        return next(iter(query._get_cursor_wrapper(cursor)), None)  # Peewee's row-to-model step
+
+
 def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 
