@@ -35,12 +35,12 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
     Returns `{"data": rows, "next_cursor": str | None}`.
     """
     if cursor:
-        values = decode_cursor(cursor)
-        if not isinstance(values, list) or len(values) != len(columns):
-            validation_error(["query", "cursor"], "Invalid cursor.")
-        values = [_from_cursor(col, v) for col, v in zip(columns, values)]
+        values = cursor_position(cursor, columns)
         left = Tuple(*columns)
-        query = query.where(left < Tuple(*values) if descending else left > Tuple(*values))
+        # The row comparison alone does not bound an index range scan; the lead column's bound
+        # (implied by it) does, so a page deep in a list starts where the cursor points.
+        lead = columns[0] <= values[0] if descending else columns[0] >= values[0]
+        query = query.where((left < Tuple(*values) if descending else left > Tuple(*values)) & lead)
     order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
     rows = list(query.order_by(*order).limit(limit + 1))
     next_cursor = None
@@ -50,6 +50,17 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
         values = key(last) if key else [getattr(last, c.name) for c in columns]
         next_cursor = encode_cursor([_jsonable(v) for v in values])
     return {"data": rows, "next_cursor": next_cursor}
+
+
+def cursor_position(cursor, columns):
+    """The sort key values a cursor for `columns` holds (as the columns store them), or None
+    without a cursor; 422 for a cursor that is not one of this list's."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if not isinstance(values, list) or len(values) != len(columns):
+        validation_error(["query", "cursor"], "Invalid cursor.")
+    return [_from_cursor(col, v) for col, v in zip(columns, values)]
 
 
 def _from_cursor(column, value):
