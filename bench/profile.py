@@ -1,4 +1,4 @@
-"""`python -m bench.profile [jwt|key|health] [N]`: cProfile over N requests (default 2,000)
+"""`python -m bench.profile [jwt|key|health] [N] [postgresql://…]`: cProfile over N requests (default 2,000)
 through the WSGI app in-process (no sockets), printing the top functions by own and
 cumulative time. Where the per-request time goes, before tuning anything."""
 import cProfile
@@ -13,10 +13,10 @@ from bench.overhead import LIMIT, credentials
 from bench.setup import make_instance
 
 
-def main(kind="jwt", count=2000):
+def main(kind="jwt", count=2000, database_url=None):
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as instance:
-        app, _, key = make_instance(instance)
+        app, _, key = make_instance(instance, database_url)
         app.config.update(RATELIMIT_JWT=LIMIT, RATELIMIT_API_KEY=LIMIT, RATELIMIT_ANONYMOUS=LIMIT)
         token, key = credentials(app, key)
         path, headers = {"jwt": ("/api/v1/auth/me", {"Authorization": "Bearer " + token}),
@@ -43,4 +43,4 @@ def main(kind="jwt", count=2000):
 
 
 if __name__ == "__main__":
-    main(*(sys.argv[1:2] or ["jwt"]), *[int(n) for n in sys.argv[2:3]])
+    main(*(sys.argv[1:2] or ["jwt"]), *[int(n) for n in sys.argv[2:3]], *sys.argv[3:4])
