@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (see README):
 #   make run    install, upgrade the SQLite database in instance/, serve on 127.0.0.1:8000
 #   make test   install (with test tools and Debian's chromium), run the test suite
+#   make bench  install (with Debian's wrk), run every benchmark (BENCH=overhead runs one)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
@@ -28,11 +29,14 @@ chromium:
 	else echo "make test: the browser tests need Debian's chromium ($(CHROMIUM)) and this user cannot install it."; \
 	  echo "  As root run:  apt-get install chromium   then make test again. Running the suite without them now."; fi
 
+/usr/bin/wrk:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+
 run: $(VENV)/.runtime
 	$(PY) app.py
 
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
-	$(PY) -m bench
+bench: $(VENV)/.dev /usr/bin/wrk
+	$(PY) -m bench $(BENCH)

@@ -33,6 +33,7 @@ CREATE UNIQUE INDEX "encounter_session_token_hash" ON "encounter" ("session_toke
 CREATE UNIQUE INDEX "encounter_encounter_token_hash" ON "encounter" ("encounter_token_hash");
 CREATE INDEX "encounter_clinician_id" ON "encounter" ("clinician_id");
 CREATE INDEX "encounter_submitted_at" ON "encounter" ("submitted_at");
+CREATE INDEX "encounter_account_id_created_at_id" ON "encounter" ("account_id", "created_at", "id");
 
 CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
 CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");

@@ -34,12 +34,7 @@ def paginate(query, columns, limit, cursor, descending=False, key=None):
     `key(row)` gives the cursor values of a row (default: the columns' names).
     Returns `{"data": rows, "next_cursor": str | None}`.
     """
-    values = None
-    if cursor:
-        values = decode_cursor(cursor)
-        if not isinstance(values, list) or len(values) != len(columns):
-            validation_error(["query", "cursor"], "Invalid cursor.")
-    rows, next_key = keyset_page(query, columns, limit, values, descending, key)
+    rows, next_key = keyset_page(query, columns, limit, cursor_values(cursor, columns), descending, key)
     return {"data": rows, "next_cursor": encode_cursor(next_key) if next_key is not None else None}
 
 
@@ -57,7 +52,10 @@ def seek(query, columns, values=None, descending=False):
     if values:
         values = [_from_cursor(col, v) for col, v in zip(columns, values)]
         left = Tuple(*columns)
-        query = query.where(left < Tuple(*values) if descending else left > Tuple(*values))
+        # The row comparison alone does not bound an index range scan; the lead column's bound
+        # (implied by it) does, so a page deep in a list starts where the cursor points.
+        lead = columns[0] <= values[0] if descending else columns[0] >= values[0]
+        query = query.where((left < Tuple(*values) if descending else left > Tuple(*values)) & lead)
     order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
     return query.order_by(*order)
 
@@ -65,6 +63,23 @@ def seek(query, columns, values=None, descending=False):
 def row_key(row, columns):
     """A row's sort key in JSON form (what `seek` takes back)."""
     return [_jsonable(getattr(row, c.name)) for c in columns]
+
+
+def cursor_values(cursor, columns):
+    """The sort key (JSON form) a cursor for `columns` holds, or None without a cursor; 422 for
+    a cursor that is not one of this list's."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if not isinstance(values, list) or len(values) != len(columns):
+        validation_error(["query", "cursor"], "Invalid cursor.")
+    return values
+
+
+def cursor_position(cursor, columns):
+    """The sort key values a cursor for `columns` holds, as the columns store them (or None)."""
+    values = cursor_values(cursor, columns)
+    return None if values is None else [_from_cursor(col, v) for col, v in zip(columns, values)]
 
 
 def _from_cursor(column, value):

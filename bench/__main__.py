@@ -1,21 +1,22 @@
-"""`python -m bench [name …]`: every benchmark (or those named), each printing its ratio to
-the baseline run beside it."""
+"""`python -m bench [name …]`: the named benchmarks (every one when none is named), each
+printing its ratio to the baseline run beside it."""
+import argparse
+import importlib
 import logging
-import sys
 
-from bench import imports, ingest, mcp_calls, summary, webhooks
-
-BENCHMARKS = {"ingest": ingest, "summary": summary, "webhooks": webhooks, "mcp": mcp_calls,
-              "imports": imports}
+BENCHMARKS = ("overhead", "lists", "ingest", "summary", "webhooks", "mcp_calls", "imports", "fhir_export")
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", choices=BENCHMARKS, metavar="name",
+                        help="one of: " + ", ".join(BENCHMARKS))
+    names = parser.parse_args(argv).names or BENCHMARKS
     logging.disable(logging.INFO)  # migrations' progress lines
-    names = sys.argv[1:] or list(BENCHMARKS)
     for i, name in enumerate(names):
         if i:
             print()
-        BENCHMARKS[name].main()
+        importlib.import_module("bench." + name).main()
 
 
 if __name__ == "__main__":

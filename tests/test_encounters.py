@@ -293,6 +293,30 @@ def test_encounter_and_message_access_is_audited_with_the_actor(app, client, peo
     assert token_event.actor_encounter_id == enc
 
 
+def test_a_list_audits_every_encounter_it_shows_with_its_latest_query(app, client, people, submitted):
+    """The page loads latest queries and writes its audit rows in one go each: still one
+    `encounter.list` event per listed encounter, with the actor and the request id."""
+    from avycenna.audit.models import AuditEvent
+
+    url = f"/api/v1/encounters/{submitted['encounter_id']}"
+    take(client, people, submitted)
+    client.post(url + "/answer", json={"body": "Rest."}, headers=people["clinician"])
+    r = client.post(url + "/queries", json={"query": "Newer words for it. " * 30}, headers=people["member"])
+    assert r.status_code == 201
+    other = ask(client, people["key"]).get_json()["encounter_id"]
+    r = client.get("/api/v1/encounters?limit=2", headers={**people["key"], "X-Request-ID": "list-req-1"})
+    listed = r.get_json()["data"]
+    assert [e["id"] for e in listed] == [other, submitted["encounter_id"]]
+    assert listed[0]["latest_query"].startswith(QUERY[:30])
+    assert listed[1]["latest_query"].startswith("Newer words for it.")
+    events = db_read(app, lambda: list(AuditEvent.select().where(AuditEvent.action == "encounter.list")))
+    assert sorted(e.target_id for e in events) == sorted([other, submitted["encounter_id"]])
+    assert len({e.id for e in events}) == 2
+    assert all(e.actor_type == "api_key" and e.actor_user_id == people["member_user"].id
+               and e.request_id == "list-req-1" and e.at is not None for e in events)
+    assert {e.patient_id for e in events if e.target_id == submitted["encounter_id"]} == {submitted["patient_id"]}
+
+
 def test_stale_read_cannot_win_a_transition(app, submitted, make_user):
     """The conditional UPDATE: two requests that both read `submitted` — only one may take it."""
     from avycenna.encounters import lifecycle

@@ -5,7 +5,8 @@ from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.secrets import generate_key, hash_key, looks_valid, visible_prefix
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.auth.models import User
+from avycenna.db import Prepared, write_transaction
 from avycenna.errors import not_found
 
 
@@ -17,12 +18,16 @@ def create_key(user, name):
     return row, key
 
 
+# Every API-key request runs this: one query for the key and its owner, compiled once.
+KEY_WITH_OWNER = Prepared(lambda digest: ApiKey.select(ApiKey, User).join(User).where(ApiKey.key_hash == digest))
+
+
 def resolve_key(key):
-    """The ApiKey for a presented key (its owner loaded), or None."""
+    """The ApiKey for a presented key (its owner loaded, read now), or None."""
     if not looks_valid(key):
         return None
     digest = hash_key(key)
-    row = ApiKey.get_or_none(ApiKey.key_hash == digest)
+    row = KEY_WITH_OWNER.first(digest)
     if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None
     return row

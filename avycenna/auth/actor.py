@@ -85,8 +85,8 @@ def _presented():
 
 def _resolve():
     from avycenna.api_keys.service import resolve_key, touch
-    from avycenna.auth.models import User
     from avycenna.auth.tokens import decode_access_token
+    from avycenna.auth.users import user_by_id
 
     kind, value = _presented()
     if kind is None:
@@ -99,7 +99,7 @@ def _resolve():
         return Actor("api_key", user=row.user, api_key=row), None
     if kind == "jwt":
         claims = decode_access_token(value)
-        user = claims and User.get_or_none(User.id == claims["sub"])
+        user = claims and user_by_id(claims["sub"])
         if not user or not user.is_active:
             return Actor("anonymous"), "Invalid or expired token."
         return Actor("user", user=user, claims=claims), None

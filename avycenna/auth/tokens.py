@@ -55,22 +55,42 @@ def issue_access_token(user, auth_time=None, family=None):
     return jwt.encode(claims, _signing_key(kid), algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def decode_access_token(token):
-    """The claims of a valid access token, or None."""
+def _accepted_key_ids():
+    current = current_app.config["JWT_KEY_ID"]
+    return [current] + [kid for kid in current_app.config["JWT_ACCEPTED_KEY_IDS"] if kid != current]
+
+
+def _verify(token, kid):
+    """PyJWT's full check of `token` against `kid`'s key: (header, claims), or None."""
     try:
-        header = jwt.get_unverified_header(token)
-        kid = header.get("kid")
-        accepted = set(current_app.config["JWT_ACCEPTED_KEY_IDS"]) | {current_app.config["JWT_KEY_ID"]}
-        if header.get("alg") != ALGORITHM or kid not in accepted:
-            return None
-        claims = jwt.decode(
+        decoded = jwt.decode_complete(
             token, _signing_key(kid), algorithms=[ALGORITHM],
             audience=current_app.config["JWT_AUDIENCE"], issuer=current_app.config["JWT_ISSUER"],
             options={"require": ["exp", "iat", "sub", "typ", "iss", "aud"]},
             leeway=0,
         )
+    except jwt.InvalidSignatureError:
+        return None
+    return decoded["header"], decoded["payload"]
+
+
+def decode_access_token(token):
+    """The claims of a valid access token, or None.
+
+    Decoded once in the common case: verified against the current key id's key, and the
+    header's `kid` must name that key. Only a token that fails that signature (one signed
+    under a still-accepted older key id) is tried against the other accepted keys.
+    """
+    try:
+        for kid in _accepted_key_ids():
+            verified = _verify(token, kid)
+            if verified is not None:
+                header, claims = verified
+                break
+        else:
+            return None
     except jwt.PyJWTError:
         return None
-    if claims.get("typ") != ACCESS_TYPE:
+    if header.get("kid") != kid or header.get("alg") != ALGORITHM or claims.get("typ") != ACCESS_TYPE:
         return None
     return claims

@@ -1,12 +1,21 @@
 """Rules about accounts, callable without HTTP."""
 from avycenna.auth.models import ROLES, User
 from avycenna.auth.passwords import hash_password
-from avycenna.db import write_transaction
+from avycenna.db import Prepared, write_transaction
 from avycenna.errors import fail
 
 
 def normalize_email(email):
     return email.strip().lower()
+
+
+# Every JWT request reads its account (active? which role?) with this, compiled once.
+USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id))
+
+
+def user_by_id(user_id):
+    """The account with this id, read now, or None."""
+    return USER_BY_ID.first(user_id)
 
 
 def find_user_by_email(email):

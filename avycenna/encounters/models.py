@@ -28,6 +28,10 @@ class Encounter(BaseModel):
     answered_at = DateTimeField(null=True)
     closed_at = DateTimeField(null=True)
 
+    class Meta:
+        # An account's list, newest first: one index range at any depth and any list length.
+        indexes = ((("account", "created_at", "id"), False),)
+
 
 class EncounterQuery(BaseModel):
     """One query text; the latest is what the clinician reads, earlier ones are kept."""

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from peewee import Tuple
 
-from avycenna.audit.service import record
+from avycenna.audit.service import record, record_many
 from avycenna.billing.coverage import void_one_off
 from avycenna.clock import utcnow
 from avycenna.db import locked, write_transaction
@@ -46,6 +46,8 @@ def add_query(encounter, text, source):
 
 
 def latest_query(encounter):
+    if hasattr(encounter, "latest_query_text"):  # loaded with the page (with_latest_queries)
+        return encounter.latest_query_text
     row = (EncounterQuery.select().where(EncounterQuery.encounter == encounter.id)
            .order_by(EncounterQuery.created_at.desc(), EncounterQuery.id.desc()).first())
     return row.text if row else None
@@ -127,9 +129,25 @@ def list_own(user, limit, cursor, status=None, patient_id=None):
     if patient_id:
         query = query.where(Encounter.patient == patient_id)
     page = paginate(query, (Encounter.created_at, Encounter.id), limit, cursor, descending=True)
-    for encounter in page["data"]:
-        audit("encounter.list", encounter)
+    with_latest_queries(page["data"])
+    record_many("encounter.list", [{"patient_id": e.patient_id, "target_type": "encounter", "target_id": e.id}
+                                   for e in page["data"]])
     return page
+
+
+def with_latest_queries(encounters):
+    """Load every listed encounter's latest query in one query (what `latest_query` returns)."""
+    if not encounters:
+        return encounters
+    latest = {}
+    rows = (EncounterQuery.select(EncounterQuery.encounter, EncounterQuery.text)
+            .where(EncounterQuery.encounter.in_([e.id for e in encounters]))
+            .order_by(EncounterQuery.created_at.desc(), EncounterQuery.id.desc()).tuples())
+    for encounter_id, text in rows:
+        latest.setdefault(encounter_id, text)
+    for encounter in encounters:
+        encounter.latest_query_text = latest.get(encounter.id)
+    return encounters
 
 
 def queue(limit, cursor):

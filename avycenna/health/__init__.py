@@ -1,5 +1,5 @@
 """`GET /health`: liveness and database reachability, no auth, no rate limit."""
-from flask import current_app
+from flask import current_app, jsonify
 from flask.views import MethodView
 from avycenna.api import Blueprint
 from marshmallow import Schema, fields
@@ -27,4 +27,7 @@ class Health(MethodView):
         body = {"status": "healthy" if healthy else "unhealthy",
                 "version": current_app.config["API_VERSION"],
                 "timestamp": isoformat(utcnow())}
-        return body, (200 if healthy else 503)
+        # Already the documented shape (three strings): answered as is, without a schema dump.
+        response = jsonify(body)
+        response.status_code = 200 if healthy else 503
+        return response

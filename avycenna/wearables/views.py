@@ -11,7 +11,7 @@ from avycenna.auth.actor import auth_required
 from avycenna.clock import utcnow
 from avycenna.errors import fail, validation_error
 from avycenna.grants.access import grant_details, require_patient_access
-from avycenna.pagination import paginate
+from avycenna.pagination import cursor_position, paginate
 from avycenna.schemas import whole_list
 from avycenna.wearables import service, sources
 from avycenna.wearables.models import WearableSample
@@ -84,8 +84,12 @@ class PatientWearables(MethodView):
         """Samples of one type in a time range, oldest first (owner, or a `wearables` grant)."""
         patient = require_patient_access(patient_id, "wearables")
         start_ms, end_ms = time_range(args)
+        order = (WearableSample.start_ms, WearableSample.id)
+        position = cursor_position(args["cursor"], order)
+        if position:  # the range starts at the cursor: a deep page scans no more than the first
+            start_ms = max(start_ms, position[0])
         page = paginate(service.samples_query(patient, args["type"], start_ms, end_ms),
-                        (WearableSample.start_ms, WearableSample.id), args["limit"], args["cursor"])
+                        order, args["limit"], args["cursor"])
         record("wearables.read", patient_id=patient.id, target_type="wearables", type=args["type"],
                returned=len(page["data"]), **grant_details())
         return {"data": [service.present_sample(r) for r in page["data"]], "next_cursor": page["next_cursor"]}

@@ -67,6 +67,7 @@ FIXED_CONFIG = {
 def init_app(app):
     """Register the pages, their CSRF check and the HTML 404 for browsers."""
     app.config.update(FIXED_CONFIG)
+    app.session_interface = sessions.SessionCookies()
     csrf.init_app(app)
     errors.register_browser_not_found(app)
     app.register_blueprint(bp)

@@ -9,6 +9,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from avycenna.auth.actor import Actor
 from avycenna.auth.sessions import end_browser_session, live_browser_session, start_browser_session
@@ -82,3 +83,16 @@ def signin_required(*roles):
             return view(*args, **kwargs)
         return wrapper
     return decorator
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signing serializer built once per secret key
+    instead of on every request (every API call opens the session, even though only the
+    pages read it)."""
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get("avycenna_session_serializer")
+        if cached is None or cached[0] != key:
+            cached = app.extensions["avycenna_session_serializer"] = (key, super().get_signing_serializer(app))
+        return cached[1]
