@@ -18,6 +18,12 @@ from avycenna.errors import ApiError, validation_error
 
 MAX_DEPTH = 32
 FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
+# In the body's text, what could decode to forbidden text: a \u0000 or a surrogate escape (a
+# pair, an emoji, matches too and is then checked string by string), or the characters raw.
+SUSPECT_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
+# A string literal (unrolled: one C loop per string) or a run of anything but brackets and quotes.
+STRINGS_AND_NON_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+')
+EMPTY_PAIR = re.compile(r"\[\]|\{\}")
 MALFORMED = "Malformed JSON body."
 
 
@@ -63,26 +69,35 @@ def check_text(text):
     return FORBIDDEN_TEXT.search(text) is None
 
 
-def _check_tree(value):
-    """Depth and text rules over a parsed body, without recursion."""
+def _too_deep(text):
+    """Whether a parsed body's text nests more than MAX_DEPTH arrays/objects: its brackets
+    (strings removed) lose one level per pass of removing empty pairs. A few passes of C
+    regex over the text instead of a Python walk over every value."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    brackets = STRINGS_AND_NON_BRACKETS.sub("", text)
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return False
+        brackets = EMPTY_PAIR.sub("", brackets)
+    return bool(brackets)
+
+
+def _find_unstorable(value):
+    """Raise UnstorableText at the first string (or key) holding forbidden text, without recursion."""
     stack = [(value, ())]
     while stack:
         item, loc = stack.pop()
         if isinstance(item, str):
             if not check_text(item):
                 raise UnstorableText(list(loc))
-            continue
-        if len(loc) >= MAX_DEPTH:
-            raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.")
-        if isinstance(item, dict):
+        elif isinstance(item, dict):
             for key, child in item.items():
                 if not check_text(key):
                     raise UnstorableText([*loc, key])
-                if isinstance(child, (dict, list, str)):
-                    stack.append((child, (*loc, key)))
+                stack.append((child, (*loc, key)))
         elif isinstance(item, list):
-            stack.extend((child, (*loc, i)) for i, child in enumerate(item) if isinstance(child, (dict, list, str)))
-    return value
+            stack.extend((child, (*loc, i)) for i, child in enumerate(item))
 
 
 def loads(data):
@@ -97,7 +112,11 @@ def loads(data):
         value = json.loads(data, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
     except RecursionError as exc:
         raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.") from exc
-    return _check_tree(value)
+    if _too_deep(data):
+        raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.")
+    if SUSPECT_TEXT.search(data):  # rare: only then look at every string, to say where
+        _find_unstorable(value)
+    return value
 
 
 def malformed_detail(error):

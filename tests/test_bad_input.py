@@ -3,6 +3,8 @@
 Bodies are sent as raw text so that what the client sends is exactly what the
 server parses (the test client's `json=` would already refuse some of it).
 """
+import json
+
 import pytest
 
 from avycenna.jsonbody import MAX_DEPTH
@@ -74,6 +76,15 @@ def test_nesting_within_the_limit_is_read_as_usual(client, member):
     text = '{"name": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + ', "date_of_birth": "1990-01-02"}'
     detail = assert_error(post_raw(client, "/api/v1/patients", text, member[1]), 422)
     assert ["body", "name"] in [item["loc"] for item in detail]
+
+
+@pytest.mark.parametrize("name", ['"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ Lee"', '"Ann \\ud83d\\ude00"',
+                                  '"Ann \\"[{ Lee"'])
+def test_brackets_in_text_and_escaped_surrogate_pairs_are_ordinary_text(client, member, name):
+    """Only real nesting counts toward the depth limit; an escaped emoji (a surrogate pair) is fine."""
+    r = post_raw(client, "/api/v1/patients", PATIENT % name, member[1])
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["name"] == json.loads(name)
 
 
 @pytest.mark.parametrize("name", ['"Ann\\u0000Lee"', '"Ann \\udc00"', '"\\ud83d"'])
