@@ -20,7 +20,7 @@ MAX_DEPTH = 32
 FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 # In the body's text, what could decode to forbidden text: a \u0000 or a surrogate escape (a
 # pair, an emoji, matches too and is then checked string by string), or the characters raw.
-SUSPECT_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
+SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 # A string literal (unrolled: one C loop per string) or a run of anything but brackets and quotes.
 STRINGS_AND_NON_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+')
 EMPTY_PAIR = re.compile(r"\[\]|\{\}")
@@ -114,9 +114,15 @@ def loads(data):
         raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.") from exc
     if _too_deep(data):
         raise MalformedJSON(f"JSON nested more than {MAX_DEPTH} levels deep.")
-    if SUSPECT_TEXT.search(data):  # rare: only then look at every string, to say where
+    if _suspect(data):  # rare: only then look at every string, to say where
         _find_unstorable(value)
     return value
+
+
+def _suspect(text):
+    """Whether the text could hold a NUL or an unpaired surrogate once decoded (fast `in` scans
+    first: most bodies have no \\u escape at all)."""
+    return ("\\u" in text and SUSPECT_ESCAPE.search(text) is not None) or not check_text(text)
 
 
 def malformed_detail(error):
