@@ -56,6 +56,26 @@ def app(app_config):
 
 
 @pytest.fixture
+def owner(make_user):
+    """An account holder (for tests about one member's patient)."""
+    return make_user("member")
+
+
+@pytest.fixture
+def patient(app, owner):
+    """One patient of `owner`."""
+    from tests.factories import make_patient
+
+    return make_patient(app, owner)
+
+
+@pytest.fixture
+def headers(token_for, owner):
+    """`owner`'s access-token headers."""
+    return token_for(owner)
+
+
+@pytest.fixture
 def job_worker(app):
     """A real huey consumer (worker threads) running the test app's background jobs."""
     from avycenna import jobs

@@ -11,21 +11,6 @@ from tests.factories import audit_events, make_patient
 from tests.test_apple_health import INSERTED, SAMPLE, SKIPPED, export_zip
 
 
-@pytest.fixture
-def owner(make_user):
-    return make_user("member")
-
-
-@pytest.fixture
-def patient(app, owner):
-    return make_patient(app, owner)
-
-
-@pytest.fixture
-def headers(token_for, owner):
-    return token_for(owner)
-
-
 def imports_url(patient):
     return f"/api/v1/patients/{patient.id}/imports"
 

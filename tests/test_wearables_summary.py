@@ -3,25 +3,10 @@
 not sleep, and the raw samples stay as they were sent."""
 import pytest
 
-from tests.factories import audit_events, make_patient
+from tests.factories import audit_events
 
 WATCH, PHONE = "Kim's Apple Watch", "Kim's iPhone"
 DAY = "start=2026-11-19T00:00:00Z&end=2026-11-21T00:00:00Z"
-
-
-@pytest.fixture
-def owner(make_user):
-    return make_user("member")
-
-
-@pytest.fixture
-def patient(app, owner):
-    return make_patient(app, owner)
-
-
-@pytest.fixture
-def headers(token_for, owner):
-    return token_for(owner)
 
 
 def base(patient):
