@@ -2,7 +2,6 @@
 import logging
 import os
 
-from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from avycenna import config as defaults
@@ -37,8 +36,10 @@ def ensure_secret_key(app):
 def create_app(test_config=None):
     """Build the application: config, database, hooks, rate limits, API and pages."""
     instance_path = os.environ.get("AVYCENNA_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=os.path.abspath(instance_path) if instance_path else None)
+    from avycenna.pipeline import App
+
+    app = App(__name__, instance_relative_config=True,
+              instance_path=os.path.abspath(instance_path) if instance_path else None)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
     ensure_secret_key(app)
@@ -54,11 +55,7 @@ def create_app(test_config=None):
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from avycenna import api, cli, errors, http, jsonbody
-    from avycenna.audit.service import write_deferred
-    from avycenna.auth.actor import load_actor, reject_invalid_credentials
-    from avycenna import docs
-    from avycenna import fhir, jobs, ratelimit, web
+    from avycenna import api, cli, docs, errors, fhir, jobs, jsonbody, pipeline, ratelimit, web
 
     jsonbody.init_app(app)
     db.init_app(app)
@@ -67,15 +64,8 @@ def create_app(test_config=None):
     from avycenna import webhooks
     webhooks.init_app(app)
     from avycenna.imports import service as imports  # noqa: F401 (registers the import job and sweep)
-    app.before_request(http.assign_request_id)
-    app.before_request(load_actor)
+    pipeline.init_app(app)
     ratelimit.init_app(app)
-    app.before_request(reject_invalid_credentials)
-    app.before_request(http.require_json_body)
-    app.before_request(http.reject_unstorable_text)
-    app.after_request(http.add_request_id)
-    app.after_request(write_deferred)
-    app.after_request(http.honest_empty_responses)
     errors.register(app)
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)

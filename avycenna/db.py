@@ -120,18 +120,21 @@ def init_app(app):
         database.close()
     database.initialize(make_database(url, app.config["SQLITE_SYNCHRONOUS"]))
 
-    @app.before_request
-    def _connect():
-        try:
-            database.connect(reuse_if_open=True)
-        except (OperationalError, InterfaceError):
-            # Left to the view: /health reports it, anything else answers 503.
-            log.warning("database unreachable")
+    app.teardown_request(close_after_request)
 
-    @app.teardown_request
-    def _close(exc):
-        if not database.is_closed():
-            database.close()
+
+def connect_for_request():
+    """Before every request (`avycenna.pipeline`): a connection from the pool."""
+    try:
+        database.connect(reuse_if_open=True)
+    except (OperationalError, InterfaceError):
+        # Left to the view: /health reports it, anything else answers 503.
+        log.warning("database unreachable")
+
+
+def close_after_request(exc):
+    if not database.is_closed():
+        database.close()
 
 
 class Prepared:

@@ -69,10 +69,3 @@ def honest_empty_responses(response):
         response.mimetype = "application/json"
     return response
 
-
-def init_app(app):
-    app.before_request(assign_request_id)
-    app.before_request(require_json_body)
-    app.before_request(reject_unstorable_text)
-    app.after_request(add_request_id)
-    app.after_request(honest_empty_responses)

@@ -1,17 +1,43 @@
-"""Rate limits (flask-limiter), keyed by credential.
+"""Rate limits: one budget per credential on every request, named budgets on some routes.
 
 JWT callers share a budget per user, API-key callers per key, everyone else per
-client IP. The moving-window strategy never lets twice the limit through at a
-window boundary. `RATELIMIT_STORAGE_URI=redis://…` shares the counts between
-processes; the default memory storage is per process.
+client IP (`RATELIMIT_JWT`, `RATELIMIT_API_KEY`, `RATELIMIT_ANONYMOUS`). The
+moving-window strategy never lets twice the limit through at a window boundary.
+`RATELIMIT_STORAGE_URI=redis://…` shares the counts between processes; the default
+memory storage is per process. When Redis cannot be reached the counts fall back to
+memory (logged) and go back to Redis once it answers again.
+
+The per-credential budget is spent by `spend_budget` with the `limits` library (the
+storage and moving window flask-limiter itself uses), once per request: on Redis the
+hit and the window read for the headers go out as one round trip. Named budgets on
+single routes (sign-in, OTP, agent queries) and the pages' budget are flask-limiter's
+decorators (`limiter.shared_limit`, `limiter.limit`). Resolving flask-limiter's generic
+limits cost a quarter of every request (see the README's performance section), so it
+runs only where such a budget applies: in the decorated views, and before each page.
 """
+import logging
+import time
+
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from limits import parse
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from avycenna.auth.actor import ip_hash
+from avycenna.errors import ApiError
+
+log = logging.getLogger(__name__)
 
 EXEMPT_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static/")
+# Requests no route matched still spend their caller's budget under these prefixes.
+BUDGETED_UNROUTED = ("/api/", "/fhir/")
+# The pages have their own budget (RATELIMIT_WEB, flask-limiter's blueprint limit).
+OWN_BUDGET_BLUEPRINTS = ("web",)
+RETRY_STORAGE_AFTER = 5.0  # seconds on the memory fallback before Redis is tried again
+BUDGET_SCOPE = "global"  # the key's last part (as flask-limiter keyed its application limits)
+
+limiter = Limiter(key_func=lambda: credential_key())
 
 
 def credential_key():
@@ -33,14 +59,92 @@ def credential_limit():
     return config["RATELIMIT_ANONYMOUS"]
 
 
-# Application limits are one budget per credential across every route (default limits
-# would give each route its own budget).
-limiter = Limiter(key_func=credential_key, application_limits=[credential_limit])
+class Budgets:
+    """One app's per-credential counts: the limit storage's moving window, with a memory fallback."""
+
+    def __init__(self, storage, prefix):
+        self.storage = storage
+        self.prefix = prefix
+        self.window = MovingWindowRateLimiter(storage)
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.fallback_until = 0.0  # monotonic time until which the fallback counts
+        self._items = {}  # limit string -> parsed RateLimitItem
+
+    def item(self, text):
+        parsed = self._items.get(text)
+        if parsed is None:
+            parsed = self._items[text] = parse(text)
+        return parsed
+
+    def spend(self, text, key):
+        """Spend one from `key`'s budget `text`: (limit item, allowed, remaining, reset epoch seconds)."""
+        item = self.item(text)
+        if time.monotonic() >= self.fallback_until:
+            try:
+                return (item, *self._spend(self.window, item, key))
+            except self.storage.base_exceptions as error:
+                log.warning("rate-limit storage unreachable (%s); counting in memory for %ss",
+                            type(error).__name__, RETRY_STORAGE_AFTER)
+                self.fallback_until = time.monotonic() + RETRY_STORAGE_AFTER
+        return (item, *self._spend(self.fallback, item, key))
+
+    def _spend(self, window, item, key):
+        identifiers = (self.prefix, key, BUDGET_SCOPE)
+        if isinstance(window.storage, RedisStorage):
+            allowed, (start, used) = _redis_hit_and_read(window.storage, item, identifiers)
+        else:
+            allowed = window.hit(item, *identifiers)
+            start, remaining = window.get_window_stats(item, *identifiers)
+            used = item.amount - remaining
+        # As flask-limiter reports it: the second at which the oldest counted request leaves.
+        return allowed, max(item.amount - used, 0), int(start + item.get_expiry())
 
 
-@limiter.request_filter
-def _exempt():
-    return request.path.startswith(EXEMPT_PREFIXES)
+def _redis_hit_and_read(storage, item, identifiers):
+    """The moving window's hit and read on Redis in one round trip: limits' own two Lua
+    scripts (`acquire_entry` then `get_moving_window`) sent together in a pipeline.
+    Returns (allowed, (window start, requests counted))."""
+    key = storage.prefixed_key(item.key_for(*identifiers))
+    expiry = item.get_expiry()
+    now = time.time()
+    pipe = storage.get_connection().pipeline(transaction=False)
+    storage.lua_acquire_moving_window(keys=[key], args=[now, item.amount, expiry, 1], client=pipe)
+    storage.lua_moving_window(keys=[key], args=[now - expiry, item.amount], client=pipe)
+    acquired, window = pipe.execute()
+    return bool(acquired), ((float(window[0]), int(window[1])) if window else (now, 0))
+
+
+def budgeted():
+    """Whether this request spends its caller's budget (its headers say how much is left)."""
+    if not limiter.enabled or request.path.startswith(EXEMPT_PREFIXES):
+        return False
+    if request.url_rule is None:
+        return request.path.startswith(BUDGETED_UNROUTED)
+    return request.blueprint not in OWN_BUDGET_BLUEPRINTS
+
+
+def spend_budget():
+    """Before every request, once the caller is known: spend one from their budget; a 429
+    with Retry-After once it is used up."""
+    if not budgeted():
+        return
+    item, allowed, remaining, reset = current_app.extensions["avycenna_budgets"].spend(
+        credential_limit(), credential_key())
+    g.budget = (item.amount, remaining, reset)
+    if not allowed:
+        raise ApiError(429, f"Rate limit exceeded: {item}.", {"Retry-After": str(max(int(reset - time.time()), 1))})
+
+
+def budget_headers(response):
+    """The budget's X-RateLimit-* headers, unless a route's named budget (flask-limiter's,
+    which ran first) already told the caller about the budget that binds it."""
+    budget = g.get("budget")
+    if budget is not None and "X-RateLimit-Limit" not in response.headers:
+        amount, remaining, reset = budget
+        response.headers["X-RateLimit-Limit"] = str(amount)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset)
+    return response
 
 
 def only_429_retries(response):
@@ -54,29 +158,21 @@ def only_429_retries(response):
     return response
 
 
-def count_unrouted(response):
-    """A request no route matched (404/405) still counts against its credential's budget
-    and carries the budget's headers, like every other API response."""
-    if (not request.path.startswith(("/api/", "/fhir/")) or request.url_rule is not None
-            or "X-RateLimit-Limit" in response.headers or not limiter.enabled):
-        return response
-    item = parse(credential_limit())
-    args = [limiter._key_prefix, credential_key(), "global"]  # how application limits are keyed
-    limiter.limiter.hit(item, *args)
-    reset, remaining = limiter.limiter.get_window_stats(item, *args)
-    response.headers["X-RateLimit-Limit"] = str(item.amount)
-    response.headers["X-RateLimit-Remaining"] = str(remaining)
-    response.headers["X-RateLimit-Reset"] = str(int(reset))
-    return response
+def check_named_limits():
+    """Before each page: flask-limiter's own check of the limits declared for it (the pages'
+    blueprint budget). API routes with a named budget check it in their decorator."""
+    limiter._check_request_limit()
 
 
 def init_app(app):
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
-    app.after_request(only_429_retries)  # registered first, so it runs after the limiter's
-    app.after_request(count_unrouted)
     limiter.init_app(app)
+    # flask-limiter's before-request check resolves every limit of every request; here it
+    # runs only before the pages (`check_named_limits`), the decorators do the rest.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    app.extensions["avycenna_budgets"] = Budgets(limiter.storage, app.config["RATELIMIT_KEY_PREFIX"])
 
 
 def ip_key():

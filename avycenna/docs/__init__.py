@@ -47,4 +47,3 @@ def add_docs_policy(response):
 
 def init_app(app):
     app.register_blueprint(blp)
-    app.after_request(add_docs_policy)

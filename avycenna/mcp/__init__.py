@@ -24,4 +24,3 @@ def init_app(app):
 
     flask_wsgi = app.wsgi_app
     app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi), app.config)
-    app.after_request(link_card_from_home)

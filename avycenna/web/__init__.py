@@ -9,7 +9,7 @@ Content-Security-Policy that allows the server's own assets and nothing inline.
 from flask import Blueprint, current_app, session
 from flask_wtf.csrf import CSRFProtect
 
-from avycenna.ratelimit import ip_key, limiter
+from avycenna.ratelimit import check_named_limits, ip_key, limiter
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
@@ -40,6 +40,7 @@ def check_csrf():
 from avycenna.web import errors, sessions  # noqa: E402
 from avycenna.web.security import add_security_headers  # noqa: E402
 
+bp.before_request(check_named_limits)  # the pages' own budget (RATELIMIT_WEB) and sign-in budgets
 bp.before_request(sessions.load_session_user)
 bp.before_request(check_csrf)
 bp.after_request(add_security_headers)

@@ -2,10 +2,13 @@
 
 
 def init_app(app):
-    """Register the delivery jobs and hand each request's new deliveries to the queue."""
+    """Register the delivery jobs."""
+    from avycenna.webhooks import tasks  # noqa: F401 (registers the jobs and the sweep)
+
+
+def enqueue_deliveries(response):
+    """After each request: hand the deliveries it queued in the outbox to the job queue."""
     from avycenna.webhooks import events, tasks
 
-    @app.after_request
-    def _enqueue_deliveries(response):
-        tasks.enqueue(events.queued_in_request())
-        return response
+    tasks.enqueue(events.queued_in_request())
+    return response

@@ -1,0 +1,79 @@
+"""What every request goes through, in order, as one hook before the view and one after.
+
+Before the view: a database connection, the request id, the caller (credential resolved
+once), their rate-limit budget spent, a present-but-invalid credential refused, a body
+that is not JSON refused, unstorable text refused. After it: a refusal's deferred audit
+rows written, the request id, the budget's headers, Retry-After only where it belongs,
+the request's webhook deliveries handed to the queue, and the small per-path headers.
+
+Flask runs each registered hook through its async check and its context-local lookups,
+which on this many hooks cost as much as the steps themselves; one hook each way, and an
+`ensure_sync` that remembers its answer per function, keep the same steps for less.
+"""
+from flask import Flask
+
+from avycenna import http, ratelimit
+from avycenna.audit.service import write_deferred
+from avycenna.auth.actor import load_actor, reject_invalid_credentials
+from avycenna.db import connect_for_request
+from avycenna.docs import add_docs_policy
+from avycenna.mcp import link_card_from_home
+from avycenna.webhooks import enqueue_deliveries
+
+
+class App(Flask):
+    """Flask, with `ensure_sync` remembering its answer per function (Flask asks it again
+    for every hook and view of every request)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._synced = {}
+
+    def ensure_sync(self, func):
+        synced = self._synced.get(func)
+        if synced is None:
+            synced = super().ensure_sync(func)
+            if len(self._synced) < 10_000:  # views and hooks are a fixed set; never unbounded
+                self._synced[func] = synced
+        return synced
+
+
+BEFORE = (
+    connect_for_request,
+    http.assign_request_id,
+    load_actor,
+    ratelimit.spend_budget,
+    reject_invalid_credentials,
+    http.require_json_body,
+    http.reject_unstorable_text,
+)
+
+
+def before_request():
+    for step in BEFORE:
+        step()
+
+
+def after_request(response):
+    for step in AFTER:
+        response = step(response)
+    return response
+
+
+def init_app(app):
+    """Install both hooks. Call before `ratelimit.init_app`: Flask runs after-request hooks
+    last-registered first, so flask-limiter's headers are in place when ours look at them."""
+    app.before_request(before_request)
+    app.after_request(after_request)
+
+
+AFTER = (
+    http.honest_empty_responses,
+    write_deferred,
+    http.add_request_id,
+    ratelimit.budget_headers,
+    ratelimit.only_429_retries,
+    enqueue_deliveries,
+    add_docs_policy,
+    link_card_from_home,
+)
