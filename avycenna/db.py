@@ -145,25 +145,39 @@ class Prepared:
     `build(*params)` returns the query for example parameters; each run passes the same
     number of parameters, as database values, in the order the SQL takes them (so no
     LIMIT: Peewee sends that as a parameter too). Rows come back as model instances,
-    through the query's own cursor wrapper (joined models filled in).
+    through the query's own cursor wrapper (joined models filled in); the wrapper's set-up
+    from the columns is kept after the first row, and only its per-row step runs after that.
     """
 
     def __init__(self, build):
         self._build = build
         self._compiled = {}  # database class -> (query, sql)
+        self._rows = {}  # database class -> the query's cursor wrapper, set up by a first row
 
     def first(self, *params):
         """The first matching row as a model instance, or None."""
-        compiled = self._compiled.get(type(database.obj))
+        kind = type(database.obj)
+        compiled = self._compiled.get(kind)
         if compiled is None:
             query = self._build(*params)
             sql, example = query.sql()
             if len(example) != len(params):
                 raise ValueError(f"Prepared query takes {len(example)} parameters, not {len(params)}")
-            compiled = self._compiled[type(database.obj)] = (query, sql)
+            compiled = self._compiled[kind] = (query, sql)
         query, sql = compiled
         cursor = database.execute_sql(sql, params)
-        return next(iter(query._get_cursor_wrapper(cursor)), None)  # Peewee's row-to-model step
+        rows = self._rows.get(kind)
+        if rows is not None:  # Peewee's row-to-model step, its column set-up done once
+            row = cursor.fetchone()
+            cursor.close()
+            return None if row is None else rows.process_row(row)
+        wrapper = query._get_cursor_wrapper(cursor)
+        found = next(iter(wrapper), None)
+        cursor.close()  # an unfinished SQLite statement would hold its read snapshot open
+        if wrapper.initialized:  # the same SQL always has the same columns
+            wrapper.cursor = None
+            self._rows[kind] = wrapper
+        return found
 
 
 def is_sqlite():

@@ -1,4 +1,5 @@
 """Request hooks shared by every endpoint: request ids and the JSON-only body rule."""
+import itertools
 import json
 import re
 import uuid
@@ -14,10 +15,21 @@ BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MULTIPART_PATHS = re.compile(r"^/api/v1/patients/[^/]+/imports$")
 
 
+# Made request ids: this process's random 64 bits, then a counter — unique across processes
+# and restarts like a uuid4, without a random-number system call on every request.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id():
+    """A fresh 32-hex-character request id."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 def assign_request_id():
     """Echo a sane client `X-Request-ID`, otherwise make one."""
     sent = request.headers.get("X-Request-ID", "")
-    g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+    g.request_id = sent if REQUEST_ID.match(sent) else new_request_id()
 
 
 def require_json_body():
@@ -39,8 +51,8 @@ def reject_unstorable_text():
     """
     if not check_text(request.path):
         UnstorableText([]).refuse("path")
-    sources = [("query", request.args)]
-    if request.mimetype == "application/x-www-form-urlencoded":
+    sources = [("query", request.args)] if request.query_string else []
+    if request.method in BODY_METHODS and request.mimetype == "application/x-www-form-urlencoded":
         sources.append(("body", request.form))
     for where, values in sources:
         for name, value in values.items(multi=True):
@@ -55,7 +67,7 @@ def public_url(path):
 
 
 def add_request_id(response):
-    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-ID"] = g.get("request_id") or new_request_id()
     return response
 
 

@@ -61,8 +61,7 @@ def after_request(response):
 
 
 def init_app(app):
-    """Install both hooks. Call before `ratelimit.init_app`: Flask runs after-request hooks
-    last-registered first, so flask-limiter's headers are in place when ours look at them."""
+    """Install both hooks (before `ratelimit.init_app`, which takes over flask-limiter's)."""
     app.before_request(before_request)
     app.after_request(after_request)
 
@@ -71,6 +70,7 @@ AFTER = (
     http.honest_empty_responses,
     write_deferred,
     http.add_request_id,
+    ratelimit.named_limit_headers,
     ratelimit.budget_headers,
     ratelimit.only_429_retries,
     enqueue_deliveries,

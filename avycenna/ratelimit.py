@@ -19,6 +19,7 @@ import logging
 import time
 
 from flask import current_app, g, request
+from flask.globals import request_ctx
 from flask_limiter import Limiter
 from limits import parse
 from limits.storage import MemoryStorage, RedisStorage
@@ -164,14 +165,41 @@ def check_named_limits():
     limiter._check_request_limit()
 
 
+def _limiter_checked():
+    """Whether flask-limiter checked a limit in this request (it keeps its state on the
+    request context from its first check on)."""
+    return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+
+
+def named_limit_headers(response):
+    """flask-limiter's after-request step (its headers, and the `deduct_when` budgets that
+    count only some answers), in requests where it checked a limit."""
+    if _limiter_checked():
+        response = current_app.extensions["avycenna_limiter_hooks"][0](response)
+    return response
+
+
+def end_named_limits(exc):
+    if _limiter_checked():
+        current_app.extensions["avycenna_limiter_hooks"][1](exc)
+
+
 def init_app(app):
+    """flask-limiter set up for this app, its three hooks taken over: its before-request check
+    resolves every limit of every request, so it runs only before the pages
+    (`check_named_limits`) and in the decorated views; its after-request and teardown steps
+    run only where it checked something. Call after `pipeline.init_app`."""
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     limiter.init_app(app)
-    # flask-limiter's before-request check resolves every limit of every request; here it
-    # runs only before the pages (`check_named_limits`), the decorators do the rest.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    inject, release = app.after_request_funcs[None].pop(), app.teardown_request_funcs[None].pop()
+    if getattr(inject, "func", None) is not getattr(Limiter, "_Limiter__inject_headers") \
+            or release != limiter._Limiter__release_context:
+        raise RuntimeError("flask-limiter's hooks are not where this version keeps them")
+    app.teardown_request(end_named_limits)
+    app.extensions["avycenna_limiter_hooks"] = (inject, release)
     app.extensions["avycenna_budgets"] = Budgets(limiter.storage, app.config["RATELIMIT_KEY_PREFIX"])
 
 

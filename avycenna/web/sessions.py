@@ -85,10 +85,19 @@ def signin_required(*roles):
     return decorator
 
 
+# Paths whose requests never have a browser session: the JSON API, FHIR and the health check.
+SESSIONLESS_PATHS = ("/api/", "/fhir/", "/health")
+
+
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed cookie session, its signing serializer built once per secret key
-    instead of on every request (every API call opens the session, even though only the
-    pages read it)."""
+    """Flask's signed cookie session, read only where pages are: under the API's paths the
+    cookie is not even parsed (Flask's null session stands in), and the signing serializer
+    is built once per secret key instead of on every request."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(SESSIONLESS_PATHS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
