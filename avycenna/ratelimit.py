@@ -93,12 +93,12 @@ class Budgets:
         identifiers = (self.prefix, key, BUDGET_SCOPE)
         if isinstance(window.storage, RedisStorage):
             allowed, (start, used) = _redis_hit_and_read(window.storage, item, identifiers)
+            reset, remaining = start + item.get_expiry(), item.amount - used
         else:
             allowed = window.hit(item, *identifiers)
-            start, remaining = window.get_window_stats(item, *identifiers)
-            used = item.amount - remaining
-        # As flask-limiter reports it: the second at which the oldest counted request leaves.
-        return allowed, max(item.amount - used, 0), int(start + item.get_expiry())
+            reset, remaining = window.get_window_stats(item, *identifiers)
+        # As flask-limiter reports it: the (next whole) second at which the oldest counted request leaves.
+        return allowed, max(remaining, 0), int(reset + 1)
 
 
 def _redis_hit_and_read(storage, item, identifiers):

@@ -1,6 +1,7 @@
 """`python app.py`: upgrade the database, then serve with waitress."""
 import argparse
 import errno
+import gc
 import logging
 import sys
 
@@ -40,6 +41,9 @@ def main(app, argv=None):
     consumer = jobs.start_embedded_consumer(app) if jobs.embedded(app) else None
     if consumer is None:
         log.info("background jobs run in separate workers: flask --app app worker")
+    # Everything made so far (modules, the app, its routes and schemas) lives as long as the
+    # process: out of the garbage collector's sight, its full collections stay short.
+    gc.freeze()
     try:
         server.print_listen("Serving on http://{}:{}")
         server.run()
