@@ -87,8 +87,11 @@ def key_order(rows):
 
 def first_of_each(rows):
     """The rows without later repeats of an identity, in their order (a batch may repeat itself)."""
-    if len(set(map(_IDENTITY_ITEMS, rows))) == len(rows):  # None ≠ -1 is no matter: neither
-        return rows  # an end nor a diastolic can be -1, so equal items are equal identities
+    # Equal first five items are equal identities (None ≠ -1 is no matter: neither an end nor
+    # a diastolic can be -1); rows of five items are compared whole, without copying them.
+    items = rows if max(map(len, rows), default=5) == 5 else map(_IDENTITY_ITEMS, rows)
+    if len(set(items)) == len(rows):
+        return rows
     seen, first = set(), []
     for row in rows:
         key = identity(row)

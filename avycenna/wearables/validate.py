@@ -196,26 +196,32 @@ def parse_samples(samples, rows):
     unit) takes an inlined path; anything else, or anything doubtful, goes through
     `check_sample`, which applies every rule and names the bad place.
     """
-    checkers = {}
+    checkers, fast = {}, {}  # fast: (type, unit) → what the inlined path needs, plain types only
     append, parse = rows.append, datetime.fromisoformat
     for i, sample in enumerate(samples):
         try:
             if len(sample) != 4:
                 raise LookupError
-            checker = checkers[sample["type"], sample["unit"]]
+            name, convert, low, high, latest_ms = fast[sample["type"], sample["unit"]]
             value = sample["value"]
-            if checker.plain is False or type(value) not in NUMBER_TYPES:
+            if type(value) not in NUMBER_TYPES:
                 raise LookupError
             parsed = parse(sample["start"])
             if parsed.tzinfo is None:
                 raise LookupError
             start_ms = int(parsed.timestamp() * 1000)
-            value = checker.convert(value)
-            if not (checker.low <= value <= checker.high and MIN_MS <= start_ms <= checker.latest_ms):
+            if convert is not None:
+                value = convert(value)
+            if not (low <= value <= high and MIN_MS <= start_ms <= latest_ms):
                 raise LookupError
-            append((checker.name, start_ms, None, value, None))
+            append((name, start_ms, None, value, None))
         except (LookupError, TypeError, ValueError, AttributeError):
             append(check_sample(sample, i, checkers))
+            key = (sample.get("type"), sample.get("unit"))
+            checker = checkers.get(key)
+            if checker is not None and checker.plain and key not in fast:
+                fast[key] = (checker.name, None if checker.convert is identity else checker.convert,
+                             checker.low, checker.high, checker.latest_ms)
 
 
 def parse_series(series, rows):
