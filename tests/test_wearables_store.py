@@ -120,3 +120,12 @@ def test_the_rollup_fast_path_matches_the_general_loop():
             [("body_weight", T0 + i, None, 70.5 + i, None) for i in range(3)]]
     for rows in (*runs, runs[0] + runs[2], runs[2] + runs[0][:10] + runs[2]):  # a type met twice
         assert service.hourly_buckets(rows) == service._general_buckets(rows)
+
+
+def test_stored_keys_finds_stored_rows_of_rows_in_any_order(app, patient):
+    rows = [hr(T0 + i * 1000) for i in range(0, 20, 2)] + [("steps", T0 + i, None, 5, None) for i in range(3)]
+    ingest(app, patient, rows)
+    mixed = [rows[3], rows[11], rows[0], rows[12], rows[9], hr(T0 + 1000)]
+    with app.app_context(), database.obj.connection_context():
+        found = service.stored_keys(service._patient_key(patient), "watch", mixed)
+    assert found == {service.identity(r) for r in rows if r is not rows[10]}  # each type's span: T0 + 1 … for steps

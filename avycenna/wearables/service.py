@@ -55,16 +55,20 @@ def identity(row):
 
 def stored_keys(patient_key, source, rows):
     """The identities of the batch's rows already stored from this source (within its time span)."""
-    starts = defaultdict(list)
-    for row in rows:
-        starts[row[0]].append(row[1])
+    spans = {}  # type → (first start, last start); a type's rows are together when key-ordered
+    for type_name, run in groupby(rows, key=_TYPE):
+        times = list(map(_START, run))
+        low, high = min(times), max(times)
+        if type_name in spans:  # rows not in key order: the type came before
+            low, high = min(low, spans[type_name][0]), max(high, spans[type_name][1])
+        spans[type_name] = (low, high)
     p = database.param
     sql = (f"SELECT type, start_ms, COALESCE(end_ms, -1), value, COALESCE(value2, -1) "
            f"FROM {_table(WearableSample)} WHERE patient_id = {p} AND type = {p} "
            f"AND start_ms >= {p} AND start_ms <= {p} AND source = {p}")
     found = set()
-    for type_name, times in starts.items():
-        params = (patient_key, type_name, min(times), max(times), source)
+    for type_name, (low, high) in spans.items():
+        params = (patient_key, type_name, low, high, source)
         found.update(database.execute_sql(sql, params).fetchall())
     return found
 
