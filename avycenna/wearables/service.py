@@ -121,8 +121,8 @@ def _params(patient_key, source, rows):
 def _lock_stream(patient_key, source):
     """PostgreSQL: hold the patient's source for this transaction (released at its end).
 
-    Samples conflict only within one patient and source (both lead the unique index, and
-    the rollup's key), so under this lock no other transaction can insert a row this one
+    Samples conflict only within one patient and source (both are in the unique index, and
+    in the rollup's key), so under this lock no other transaction can insert a row this one
     reads as absent: what is not stored yet is new, as under SQLite's write lock, and
     COPY can write it without ON CONFLICT. Two ingests of one stream wait for each other;
     other patients and sources go on. (A hash collision only makes two streams wait.)
@@ -301,8 +301,8 @@ def ingest(patient, source, rows, user_id=None):
     `user_id` names the account for the audit when no request is running (an import job).
     """
     key = _patient_key(patient)
-    # Sorted by the unique key: two batches that overlap take their row locks in the same
-    # order on PostgreSQL, so one waits for the other instead of both deadlocking.
+    # Sorted by the unique key: rows reach the index in its order, and should two writers of
+    # overlapping rows ever run at once they take their row locks in one order (no deadlock).
     rows = key_order(rows)
     new = insert_new(key, source, rows)
     add_to_rollup(key, new, source)
