@@ -129,3 +129,33 @@ def test_stored_keys_finds_stored_rows_of_rows_in_any_order(app, patient):
     with app.app_context(), database.obj.connection_context():
         found = service.stored_keys(service._patient_key(patient), "watch", mixed)
     assert found == {service.identity(r) for r in rows if r is not rows[10]}  # each type's span: T0 + 1 … for steps
+
+
+def test_postgresql_ingest_waits_for_a_writer_of_the_same_stream(app, patient, database_url):
+    """A row another transaction of the same patient and source is writing counts as a duplicate
+    once that transaction commits: COPY never meets it as a unique violation."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("the PostgreSQL stream lock")
+    import threading
+    import time
+
+    import psycopg2
+
+    other = psycopg2.connect(database_url)
+    try:
+        with other.cursor() as cur:  # what a concurrent ingest of this stream holds and writes
+            cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                        (service.ADVISORY_CLASS, str(patient.id) + "/watch"))
+            cur.execute("INSERT INTO wearable_sample (patient_id, type, source, start_ms, value) "
+                        "VALUES (%s, 'heart_rate', 'watch', %s, 70)", (str(patient.id), T0))
+        results = []
+        worker = threading.Thread(target=lambda: results.append(ingest(app, patient, [hr(T0), hr(T0 + 1000)])))
+        worker.start()
+        time.sleep(0.5)
+        assert results == [] and worker.is_alive()  # waiting for the stream
+        other.commit()
+        worker.join(10)
+    finally:
+        other.close()
+    assert (results[0]["inserted"], results[0]["duplicates"]) == (1, 1)
+    assert len(stored(app, patient)[0]) == 2
