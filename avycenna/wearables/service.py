@@ -1,13 +1,18 @@
 """Wearable rules, callable without HTTP: ingest (deduped, rolled up, all-or-nothing), read, summarize.
 
-Samples go in with plain SQL, `INSERT … ON CONFLICT DO NOTHING` against the unique
-index (the same on SQLite and PostgreSQL); only rows that were really new are
-added to the hourly rollup, in the same transaction. Summaries read
+A batch's rows are sorted by the unique index's key; what its span already holds from
+the source is read once, and only the rest is written (`executemany` on SQLite, COPY on
+PostgreSQL, each under a lock that keeps other writers of that source out) and added to
+the hourly rollup, in the same transaction. Summaries read
 the rollup, so their cost follows the buckets returned, not the samples stored.
 """
+import io
 import json
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
+from itertools import groupby
+from operator import itemgetter
 
 from peewee import fn
 
@@ -21,8 +26,7 @@ from avycenna.webhooks.events import emit_ingested
 EPOCH = datetime(1970, 1, 1)
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
-CHUNK = 2000  # rows per INSERT statement (8 parameters each stays under every driver's limit)
-SAMPLE_COLUMNS = ("patient_id", "type", "source", "start_ms", "end_ms", "value", "value2", "detail")
+CHUNK = 2000  # rollup rows per INSERT statement (11 parameters each stays under every driver's limit)
 ROLLUP_COLUMNS = ("patient_id", "type", "hour_ms", "source", "count", "sum", "min", "max", "sum2", "min2",
                   "max2")
 MINUTE_MS = 60000.0
@@ -51,49 +55,129 @@ def identity(row):
 
 def stored_keys(patient_key, source, rows):
     """The identities of the batch's rows already stored from this source (within its time span)."""
-    starts = defaultdict(list)
-    for row in rows:
-        starts[row[0]].append(row[1])
+    spans = {}  # type → (first start, last start); a type's rows are together when key-ordered
+    for type_name, run in groupby(rows, key=_TYPE):
+        times = list(map(_START, run))
+        low, high = min(times), max(times)
+        if type_name in spans:  # rows not in key order: the type came before
+            low, high = min(low, spans[type_name][0]), max(high, spans[type_name][1])
+        spans[type_name] = (low, high)
     p = database.param
     sql = (f"SELECT type, start_ms, COALESCE(end_ms, -1), value, COALESCE(value2, -1) "
            f"FROM {_table(WearableSample)} WHERE patient_id = {p} AND type = {p} "
            f"AND start_ms >= {p} AND start_ms <= {p} AND source = {p}")
     found = set()
-    for type_name, times in starts.items():
-        params = (patient_key, type_name, min(times), max(times), source)
+    for type_name, (low, high) in spans.items():
+        params = (patient_key, type_name, low, high, source)
         found.update(database.execute_sql(sql, params).fetchall())
     return found
 
 
-def _params(patient_key, source, row):
-    return (patient_key, row[0], source, row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else None)
+def key_order(rows):
+    """The rows sorted by their identity (the unique index's order for one patient and source).
+
+    Tuples compare as their identities do unless a None (no end, no value2) meets a number
+    at the deciding place; then, or when a row carries a sixth item (a workout's details,
+    which the identity leaves out and a tuple comparison would not), the identity decides.
+    Both sorts are stable, so the first of two equal rows stays first.
+    """
+    if max(map(len, rows), default=5) == 5:
+        try:
+            return sorted(rows)
+        except TypeError:
+            pass
+    return sorted(rows, key=identity)
+
+
+def first_of_each(rows):
+    """The rows without later repeats of an identity, in their order (a batch may repeat itself)."""
+    # Equal first five items are equal identities (None ≠ -1 is no matter: neither an end nor
+    # a diastolic can be -1); rows of five items are compared whole, without copying them.
+    items = rows if max(map(len, rows), default=5) == 5 else map(_IDENTITY_ITEMS, rows)
+    if len(set(items)) == len(rows):
+        return rows
+    seen, first = set(), []
+    for row in rows:
+        key = identity(row)
+        if key not in seen:
+            seen.add(key)
+            first.append(row)
+    return first
+
+
+_IDENTITY_ITEMS = itemgetter(0, 1, 2, 3, 4)
+# Samples are inserted with the row's own items first, then the batch's patient and source.
+ROW_COLUMNS = ("type", "start_ms", "end_ms", "value", "value2", "detail", "patient_id", "source")
+
+
+def _params(patient_key, source, rows):
+    tail = (patient_key, source)
+    if max(map(len, rows), default=5) == 5:
+        tail = (None, *tail)
+        return [row + tail for row in rows]
+    return [row + tail if len(row) == 6 else (*row[:5], None, *tail) for row in rows]
+
+
+def _lock_stream(patient_key, source):
+    """PostgreSQL: hold the patient's source for this transaction (released at its end).
+
+    Samples conflict only within one patient and source (both are in the unique index, and
+    in the rollup's key), so under this lock no other transaction can insert a row this one
+    reads as absent: what is not stored yet is new, as under SQLite's write lock, and
+    COPY can write it without ON CONFLICT. Two ingests of one stream wait for each other;
+    other patients and sources go on. (A hash collision only makes two streams wait.)
+    """
+    database.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                         (ADVISORY_CLASS, patient_key + "/" + source))
+
+
+ADVISORY_CLASS = 0x57454152  # "WEAR": the first key of two-key advisory locks taken here
+
+
+def _copy_field(text):
+    """Text in COPY's text format (backslash, tab, newline and carriage return escaped)."""
+    if text is None:
+        return "\\N"
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_rows(patient_key, source, rows):
+    """COPY the rows into wearable_sample (PostgreSQL): one round trip, no per-row SQL."""
+    tail = f"\t{patient_key}\t{_copy_field(source)}\n"
+    if max(map(len, rows), default=5) == 5 and all(r[2] is None and r[4] is None for r in rows):
+        text = "".join([f"{t}\t{s}\t\\N\t{v!r}\t\\N\t\\N{tail}" for t, s, _, v, _ in rows])
+    else:
+        text = "".join([f"{r[0]}\t{r[1]}\t{_copy_number(r[2])}\t{r[3]!r}\t{_copy_number(r[4])}\t"
+                        f"{_copy_field(r[5] if len(r) > 5 else None)}{tail}" for r in rows])
+    sql = f"COPY {_table(WearableSample)} ({', '.join(ROW_COLUMNS)}) FROM STDIN"
+    with database.cursor() as cursor:
+        cursor.copy_expert(sql, io.StringIO(text))
+
+
+def _copy_number(value):
+    return "\\N" if value is None else repr(value)
 
 
 def insert_new(patient_key, source, rows):
-    """Insert rows (unique by their identity), skipping stored ones; returns the new rows.
+    """Insert rows (in key order, unique by their identity) skipping stored ones; returns the new rows.
 
-    SQLite: the write transaction holds the database lock, so what is not stored
-    yet is new, and `executemany` inserts it at full speed. PostgreSQL: concurrent
-    writers are possible, so the database says which rows it inserted (RETURNING).
+    What the batch's span already holds from this source is read in one range query per
+    type; the rest, less any repeat within the batch, is new and is written in one go:
+    `executemany` on SQLite, whose write transaction holds the database lock, and COPY on
+    PostgreSQL under a lock on the patient's source (`_lock_stream`).
     """
-    if is_sqlite():
-        stored = stored_keys(patient_key, source, rows)
-        new = [r for r in rows if identity(r) not in stored] if stored else rows
-        sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, 1, "ON CONFLICT DO NOTHING")
-        cursor = database.connection().executemany(sql, [_params(patient_key, source, r) for r in new])
-        if cursor.rowcount != len(new):  # the batch repeats itself: the first of each was kept
-            new = list({identity(r): r for r in reversed(new)}.values())
+    if not is_sqlite():
+        _lock_stream(patient_key, source)
+    stored = stored_keys(patient_key, source, rows)
+    new = first_of_each([r for r in rows if identity(r) not in stored] if stored else rows)
+    if not new:
         return new
-    inserted = []
-    for i in range(0, len(rows), CHUNK):
-        chunk = rows[i:i + CHUNK]
-        params = []
-        for row in chunk:
-            params += _params(patient_key, source, row)
-        sql = _insert_sql(WearableSample, SAMPLE_COLUMNS, len(chunk),
-                          "ON CONFLICT DO NOTHING RETURNING type, start_ms, end_ms, value, value2")
-        inserted += database.execute_sql(sql, params).fetchall()
-    return inserted
+    if is_sqlite():
+        sql = _insert_sql(WearableSample, ROW_COLUMNS, 1, "")
+        database.connection().executemany(sql, _params(patient_key, source, new))
+    else:
+        _copy_rows(patient_key, source, new)
+    return new
 
 
 def hour_shares(type_name, start_ms, end_ms, value):
@@ -120,7 +204,44 @@ def hour_shares(type_name, start_ms, end_ms, value):
 
 
 def hourly_buckets(rows):
-    """{(type, hour_ms): [count, sum, min, max, sum2, min2, max2]} of new rows."""
+    """{(type, hour_ms): [count, sum, min, max, sum2, min2, max2]} of new rows.
+
+    A run of plain measurements of one type (no end, no second value), in time order as
+    ingest keeps them, is cut into hours by bisecting its start times: the per-hour sums
+    and extremes are builtins over slices, not a Python step per sample. Anything else
+    takes the general loop. Sums add the same values in the same order either way.
+    """
+    buckets, rest = {}, []
+    runs = [list(run) for _, run in groupby(rows, key=_TYPE)]
+    once = len({run[0][0] for run in runs}) == len(runs)  # else a type's hours may span runs
+    for run in runs:
+        if not once or run[0][0] in CUMULATIVE or not _plain_run(run):
+            rest += run
+            continue
+        starts = list(map(_START, run))
+        values = list(map(_VALUE, run))
+        i, end = 0, len(run)
+        while i < end:
+            hour = starts[i] - starts[i] % HOUR_MS
+            j = bisect_left(starts, hour + HOUR_MS, i)
+            vs = values[i:j]
+            buckets[run[0][0], hour] = [j - i, sum(vs), min(vs), max(vs), None, None, None]
+            i = j
+    buckets.update(_general_buckets(rest))
+    return buckets
+
+
+_TYPE, _START, _END, _VALUE, _VALUE2 = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(4)
+
+
+def _plain_run(run):
+    """Measurements with no end and no second value, their starts in order."""
+    starts = list(map(_START, run))
+    return (list(map(_END, run)).count(None) == len(run) and list(map(_VALUE2, run)).count(None) == len(run)
+            and starts == sorted(starts))
+
+
+def _general_buckets(rows):
     values, seconds = defaultdict(list), defaultdict(list)
     for row in rows:
         type_name, start_ms, end_ms, value, value2 = row[:5]
@@ -180,17 +301,17 @@ def ingest(patient, source, rows, user_id=None):
     `user_id` names the account for the audit when no request is running (an import job).
     """
     key = _patient_key(patient)
-    # Sorted by the unique key: two batches that overlap take their row locks in the same
-    # order on PostgreSQL, so one waits for the other instead of both deadlocking.
-    rows = sorted(rows, key=identity)
+    # Sorted by the unique key: rows reach the index in its order, and should two writers of
+    # overlapping rows ever run at once they take their row locks in one order (no deadlock).
+    rows = key_order(rows)
     new = insert_new(key, source, rows)
     add_to_rollup(key, new, source)
-    checkpoint = checkpoints(key, source, {r[0] for r in rows})
+    checkpoint = checkpoints(key, source, set(map(itemgetter(0), rows)))
     record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
            received=len(rows), inserted=len(new), user_id=user_id)
     emit_ingested(patient, source, new, duplicates=len(rows) - len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint,
-            "inserted_by_type": Counter(r[0] for r in new)}
+            "inserted_by_type": Counter(map(itemgetter(0), new))}
 
 
 def ms_to_iso(ms):

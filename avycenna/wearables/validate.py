@@ -9,6 +9,7 @@ arrays (times as ISO 8601 strings or epoch milliseconds).
 import json
 from datetime import datetime, timezone
 from itertools import repeat
+from math import isnan
 
 from avycenna.clock import utcnow
 from avycenna.wearables.types import SLEEP_STAGES, STAGE_CODE, TYPES, WORKOUT_FIELDS, identity
@@ -18,6 +19,7 @@ MAX_FUTURE_MS = 24 * 3600 * 1000  # clock skew allowed on a device
 MIN_MS = 946684800000  # 2000-01-01: earlier times are a device error
 MAX_INTERVAL_MS = 7 * 24 * 3600 * 1000
 NUMBER_TYPES = (int, float)
+NUMBER_KINDS, INT_ONLY = frozenset(NUMBER_TYPES), frozenset((int,))
 SAMPLE_FIELDS = frozenset(("type", "start", "end", "value", "unit"))
 SERIES_FIELDS = frozenset(("type", "unit", "start", "end", "value"))
 
@@ -196,26 +198,32 @@ def parse_samples(samples, rows):
     unit) takes an inlined path; anything else, or anything doubtful, goes through
     `check_sample`, which applies every rule and names the bad place.
     """
-    checkers = {}
+    checkers, fast = {}, {}  # fast: (type, unit) → what the inlined path needs, plain types only
     append, parse = rows.append, datetime.fromisoformat
     for i, sample in enumerate(samples):
         try:
             if len(sample) != 4:
                 raise LookupError
-            checker = checkers[sample["type"], sample["unit"]]
+            name, convert, low, high, latest_ms = fast[sample["type"], sample["unit"]]
             value = sample["value"]
-            if checker.plain is False or type(value) not in NUMBER_TYPES:
+            if type(value) not in NUMBER_TYPES:
                 raise LookupError
             parsed = parse(sample["start"])
             if parsed.tzinfo is None:
                 raise LookupError
             start_ms = int(parsed.timestamp() * 1000)
-            value = checker.convert(value)
-            if not (checker.low <= value <= checker.high and MIN_MS <= start_ms <= checker.latest_ms):
+            if convert is not None:
+                value = convert(value)
+            if not (low <= value <= high and MIN_MS <= start_ms <= latest_ms):
                 raise LookupError
-            append((checker.name, start_ms, None, value, None))
+            append((name, start_ms, None, value, None))
         except (LookupError, TypeError, ValueError, AttributeError):
             append(check_sample(sample, i, checkers))
+            key = (sample.get("type"), sample.get("unit"))
+            checker = checkers.get(key)
+            if checker is not None and checker.plain and key not in fast:
+                fast[key] = (checker.name, None if checker.convert is identity else checker.convert,
+                             checker.low, checker.high, checker.latest_ms)
 
 
 def parse_series(series, rows):
@@ -258,13 +266,14 @@ def _plain_series(checker, starts, values):
     spec = checker.spec
     if spec.interval or spec.name == "blood_pressure" or not starts:
         return None
-    if not all(type(t) is int for t in starts) or not all(type(v) in NUMBER_TYPES for v in values):
+    if set(map(type, starts)) != INT_ONLY or not set(map(type, values)) <= NUMBER_KINDS:
         return None
     if min(starts) < MIN_MS or max(starts) > checker.now_ms + MAX_FUTURE_MS:
         return None
     converted = values if checker.convert is identity else list(map(checker.convert, values))
-    low, high = spec.low, spec.high
-    if not all(low <= v <= high for v in converted):  # NaN fails too
+    if float in set(map(type, converted)) and any(map(isnan, converted)):  # min and max skip NaN
+        return None
+    if min(converted) < spec.low or max(converted) > spec.high:
         return None
     return list(zip(repeat(spec.name), starts, repeat(None), converted, repeat(None)))
 

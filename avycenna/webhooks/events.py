@@ -10,6 +10,8 @@ that identifies a patient — so a leaked webhook reveals nothing; the receiver
 fetches details with its own credentials.
 """
 import json
+from collections import Counter
+from operator import itemgetter
 
 from flask import g, has_app_context
 
@@ -64,13 +66,17 @@ def emit(event_type, recipients, **data):
 
     Call inside the transaction of the change. `data`: ids, statuses and counts only.
     """
+    return queue(subscribers(event_type, recipients), event_type, data)
+
+
+def subscribers(event_type, recipients):
+    """The endpoints of `recipients` (user ids) that subscribe to `event_type`."""
     assert event_type in EVENTS, event_type
     user_ids = {u for u in recipients if u}
     if not user_ids:
         return []
-    endpoints = [e for e in WebhookEndpoint.select().where(WebhookEndpoint.user.in_(user_ids))
-                 if not e.event_list or event_type in e.event_list]
-    return queue(endpoints, event_type, data)
+    return [e for e in WebhookEndpoint.select().where(WebhookEndpoint.user.in_(user_ids))
+            if not e.event_list or event_type in e.event_list]
 
 
 def queued_in_request():
@@ -108,15 +114,15 @@ def emit_grant(event_type, grant):
 
 
 def emit_ingested(patient, source, new_rows, duplicates):
-    """After a wearable batch stored new samples: counts per type and their time range."""
+    """After a wearable batch stored new samples: counts per type and their time range
+    (counted only when an endpoint subscribes: a batch has up to 10,000 rows)."""
     from avycenna.wearables.service import ms_to_iso
 
-    if not new_rows:
+    endpoints = subscribers("wearables.ingested", [patient.account_id]) if new_rows else []
+    if not endpoints:
         return []
-    counts = {}
-    for row in new_rows:
-        counts[row[0]] = counts.get(row[0], 0) + 1
-    return emit("wearables.ingested", [patient.account_id], patient_id=patient.id, source=source,
-                inserted=len(new_rows), duplicates=duplicates, counts=dict(sorted(counts.items())),
-                start=ms_to_iso(min(row[1] for row in new_rows)),
-                end=ms_to_iso(max(row[2] or row[1] for row in new_rows)))
+    counts = Counter(map(itemgetter(0), new_rows))
+    return queue(endpoints, "wearables.ingested", dict(
+        patient_id=patient.id, source=source, inserted=len(new_rows), duplicates=duplicates,
+        counts=dict(sorted(counts.items())), start=ms_to_iso(min(map(itemgetter(1), new_rows))),
+        end=ms_to_iso(max(row[2] or row[1] for row in new_rows))))
