@@ -11,16 +11,6 @@ def owner(make_user):
     return make_user("member", email="sam@example.test")
 
 
-@pytest.fixture
-def patient(app, owner):
-    return make_patient(app, owner)
-
-
-@pytest.fixture
-def headers(token_for, owner):
-    return token_for(owner)
-
-
 def url(patient, tail=""):
     return f"/api/v1/patients/{patient.id}/wearables{tail}"
 
