@@ -8,6 +8,8 @@ handler formats it.
 """
 import logging
 import re
+import threading
+import time
 
 REDACTED = "[redacted]"
 CREDENTIALS = [
@@ -39,6 +41,31 @@ def _redacting(make_record):
         return record
     factory.redacts_credentials = True
     return factory
+
+
+class Throttle(logging.Filter):
+    """At most one record every `every` seconds through the logger it is added to; the next
+    one to pass says how many were held back. For a warning that repeats on every request
+    under load (waitress's "Task queue depth"): the first tells the operator, the rest
+    would only cost the server a write each."""
+
+    def __init__(self, every):
+        super().__init__()
+        self.every = every
+        self.next_at = 0.0
+        self.held = 0
+        self.lock = threading.Lock()
+
+    def filter(self, record):
+        now = time.monotonic()
+        with self.lock:
+            if now < self.next_at:
+                self.held += 1
+                return False
+            held, self.held, self.next_at = self.held, 0, now + self.every
+        if held:
+            record.msg, record.args = f"{record.getMessage()} ({held} more like it held back)", None
+        return True
 
 
 def init_app(app):

@@ -7,7 +7,7 @@ import sys
 
 from waitress import create_server
 
-from avycenna import jobs
+from avycenna import jobs, logs
 from avycenna.migrate import upgrade
 
 
@@ -26,9 +26,14 @@ def largest_body(app):
                app.config["IMPORTS_MAX_CONTENT_LENGTH"]) + 1024 * 1024  # multipart framing
 
 
+QUEUE_WARNING_EVERY = 60.0  # seconds between waitress's "Task queue depth" warnings
+
+
 def main(app, argv=None):
     args = parse_args(app, argv)
     logging.basicConfig()
+    # Under load waitress warns on every request that waits for a thread; one a minute says it.
+    logging.getLogger("waitress.queue").addFilter(logs.Throttle(QUEUE_WARNING_EVERY))
     server = listen(app, args)  # first: a busy port is reported before anything else is touched
     with app.app_context():
         applied = upgrade()

@@ -2,6 +2,7 @@
 the per-credential budget, the pages' own budget, request ids, and verified JWTs kept
 no longer than they are valid for the app that issued them."""
 import re
+import time
 
 import pytest
 from limits import parse
@@ -54,3 +55,31 @@ def test_a_verified_token_is_not_taken_by_an_app_with_another_secret(app, app_co
     other = create_app({**app_config, "SECRET_KEY": "another-secret"}).test_client()
     r = other.get("/api/v1/auth/me", headers=headers)
     assert r.status_code == 401 and r.get_json() == {"detail": "Invalid or expired token."}
+
+
+def test_waitress_queue_warnings_are_held_to_one_a_period(caplog):
+    """waitress warns on every request that waits for a free thread; the server passes one
+    a period and says how many it held back (under load a write per request costs the
+    server more than the warning is worth)."""
+    import logging
+
+    from waitress.task import ThreadedTaskDispatcher
+
+    from avycenna import logs
+
+    queue_log = logging.getLogger("waitress.queue")
+    throttle = logs.Throttle(every=0.2)
+    queue_log.addFilter(throttle)
+    try:
+        dispatcher = ThreadedTaskDispatcher()  # no threads: every task waits
+        with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+            for _ in range(5):
+                dispatcher.add_task(object())
+            first = [r.getMessage() for r in caplog.records]
+            time.sleep(0.25)
+            dispatcher.add_task(object())
+        assert first == ["Task queue depth is 1"]
+        assert caplog.records[-1].getMessage() == "Task queue depth is 6 (4 more like it held back)"
+        assert len(caplog.records) == 2
+    finally:
+        queue_log.removeFilter(throttle)
