@@ -8,7 +8,6 @@ handler formats it.
 """
 import logging
 import re
-import threading
 import time
 
 REDACTED = "[redacted]"
@@ -43,29 +42,28 @@ def _redacting(make_record):
     return factory
 
 
-class Throttle(logging.Filter):
-    """At most one record every `every` seconds through the logger it is added to; the next
-    one to pass says how many were held back. For a warning that repeats on every request
-    under load (waitress's "Task queue depth"): the first tells the operator, the rest
-    would only cost the server a write each."""
+class OncePerPeriod:
+    """Stands in for a logger whose warning repeats on every request under load (waitress's
+    "Task queue depth is N"): one warning each `every` seconds reaches `logger`, saying how
+    many were held back since the last. A held-back warning costs a clock read: no log
+    record is made, no line written. Callers serialise their calls (waitress warns under
+    its dispatcher's lock)."""
 
-    def __init__(self, every):
-        super().__init__()
+    def __init__(self, logger, every):
+        self.logger = logger
         self.every = every
         self.next_at = 0.0
         self.held = 0
-        self.lock = threading.Lock()
 
-    def filter(self, record):
+    def warning(self, msg, *args):
         now = time.monotonic()
-        with self.lock:
-            if now < self.next_at:
-                self.held += 1
-                return False
-            held, self.held, self.next_at = self.held, 0, now + self.every
+        if now < self.next_at:
+            self.held += 1
+            return
+        held, self.held, self.next_at = self.held, 0, now + self.every
         if held:
-            record.msg, record.args = f"{record.getMessage()} ({held} more like it held back)", None
-        return True
+            msg, args = msg + " (%d more like it held back)", (*args, held)
+        self.logger.warning(msg, *args)
 
 
 def init_app(app):

@@ -32,9 +32,9 @@ QUEUE_WARNING_EVERY = 60.0  # seconds between waitress's "Task queue depth" warn
 def main(app, argv=None):
     args = parse_args(app, argv)
     logging.basicConfig()
-    # Under load waitress warns on every request that waits for a thread; one a minute says it.
-    logging.getLogger("waitress.queue").addFilter(logs.Throttle(QUEUE_WARNING_EVERY))
     server = listen(app, args)  # first: a busy port is reported before anything else is touched
+    # Under load waitress warns on every request that waits for a thread; one a minute says it.
+    spare_queue_warnings(server.task_dispatcher)
     with app.app_context():
         applied = upgrade()
     log = logging.getLogger("avycenna")
@@ -55,6 +55,10 @@ def main(app, argv=None):
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
+
+
+def spare_queue_warnings(dispatcher):
+    dispatcher.queue_logger = logs.OncePerPeriod(dispatcher.queue_logger, QUEUE_WARNING_EVERY)
 
 
 def listen(app, args):
