@@ -51,8 +51,8 @@ class MemoryStorage(limits_storage.MemoryStorage):
     load that is a hundred threads a second, each taking the interpreter lock from the
     requests (about a tenth of the server's time in the README's profile). The sweep only
     frees memory: every count and window is computed from the entries' own times, so when a
-    sweep runs changes no answer; it also forgets keys with nothing left to count. Registered
-    for the `memory` scheme, so flask-limiter's storage (named budgets, pages) is one too."""
+    sweep runs changes no answer. The sweep itself is limits' own. Registered for the
+    `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too."""
 
     STORAGE_SCHEME = ["memory"]
     SWEEP_EVERY = 1.0  # seconds
@@ -62,23 +62,12 @@ class MemoryStorage(limits_storage.MemoryStorage):
         self._next_sweep = 0.0
         self._sweeping = threading.Lock()
 
-    def _drop_emptied(self):
-        """Forget the keys whose every entry has expired (limits' sweep leaves each one an
-        empty list, so one per client address ever seen would stay in memory)."""
-        for key, events in list(self.events.items()):  # list(): one step, as other threads add keys
-            if not events:
-                with self.locks[key]:
-                    if not self.events.get(key, True):
-                        del self.events[key]
-                        self.locks.pop(key, None)
-
     def _MemoryStorage__schedule_expiry(self):  # replaces limits' per-hit timer thread
         now = time.monotonic()
         if now >= self._next_sweep and self._sweeping.acquire(blocking=False):
             try:
                 self._next_sweep = now + self.SWEEP_EVERY
                 self._MemoryStorage__expire_events()
-                self._drop_emptied()
             finally:
                 self._sweeping.release()
 

@@ -57,7 +57,7 @@ def test_expired_entries_are_swept_by_a_later_hit():
     assert storage.events[gone]
     time.sleep(1.05)
     window.hit(item, "other")
-    assert gone not in storage.events and gone not in storage.locks
+    assert storage.events[gone] == []
     assert storage.events[item.key_for("other")]  # what is still counted stays
 
 
@@ -69,3 +69,27 @@ def test_sweeps_come_at_most_once_a_period():
     due = storage._next_sweep
     window.hit(item, "second")
     assert storage._next_sweep == due
+
+
+def test_concurrent_hits_while_sweeping_are_all_counted():
+    storage = MemoryStorage()
+    storage.SWEEP_EVERY = 0.0  # every hit sweeps, while the other threads hit
+    window = MovingWindowRateLimiter(storage)
+    item = parse("100000/minute")
+    errors = []
+
+    def hit(worker):
+        try:
+            for n in range(300):
+                assert window.hit(item, f"key{(worker + n) % 20}")
+        except Exception as error:  # surfaced below: a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=hit, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    counted = sum(item.amount - window.get_window_stats(item, f"key{k}")[1] for k in range(20))
+    assert counted == 6 * 300
