@@ -4,7 +4,7 @@ import argparse
 import importlib
 import logging
 
-BENCHMARKS = ("overhead", "lists", "ingest", "summary", "webhooks", "mcp_calls", "imports", "fhir_export")
+BENCHMARKS = ("overhead", "floor", "lists", "ingest", "summary", "webhooks", "mcp_calls", "imports", "fhir_export")
 
 
 def main(argv=None):
