@@ -123,7 +123,7 @@ def init_app(app):
     app.teardown_request(close_after_request)
 
 
-def connect_for_request():
+def connect_for_request(request, g):
     """Before every request (`avycenna.pipeline`): a connection from the pool."""
     try:
         database.connect(reuse_if_open=True)

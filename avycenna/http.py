@@ -4,7 +4,7 @@ import json
 import re
 import uuid
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from avycenna.errors import fail
 from avycenna.jsonbody import UnstorableText, check_text
@@ -26,13 +26,13 @@ def new_request_id():
     return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
-def assign_request_id():
+def assign_request_id(request, g):
     """Echo a sane client `X-Request-ID`, otherwise make one."""
     sent = request.headers.get("X-Request-ID", "")
     g.request_id = sent if REQUEST_ID.match(sent) else new_request_id()
 
 
-def require_json_body():
+def require_json_body(request, g):
     """An API request with a body must send JSON: anything else is a 415."""
     if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
         return
@@ -43,7 +43,7 @@ def require_json_body():
         fail(415, "Request body must be JSON (Content-Type: application/json).")
 
 
-def reject_unstorable_text():
+def reject_unstorable_text(request, g):
     """A NUL character (or unpaired surrogate) in the path, the query or a form is a 422.
 
     JSON bodies get the same rule from `avycenna.jsonbody`; nothing of the kind can be
@@ -66,12 +66,12 @@ def public_url(path):
     return base.rstrip("/") + path
 
 
-def add_request_id(response):
+def add_request_id(response, request, g):
     response.headers["X-Request-ID"] = g.get("request_id") or new_request_id()
     return response
 
 
-def honest_empty_responses(response):
+def honest_empty_responses(response, request, g):
     """A 204 has no content, so no content type; OPTIONS answers JSON, not an empty HTML page."""
     if response.status_code == 204:
         response.headers.pop("Content-Type", None)

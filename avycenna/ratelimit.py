@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 
-from flask import current_app, g, request
+from flask import current_app, g
 from flask.globals import request_ctx
 from flask_limiter import Limiter
 from limits import parse
@@ -72,8 +72,10 @@ class MemoryStorage(limits_storage.MemoryStorage):
                 self._sweeping.release()
 
 
-def credential_key():
-    actor = getattr(g, "actor", None)
+def credential_key(actor=None):
+    """The budget key of `actor` (by default the request's caller): its API key, account or IP."""
+    if actor is None:
+        actor = getattr(g, "actor", None)
     if actor is not None and actor.kind == "api_key":
         return "key:" + actor.api_key.id
     if actor is not None and actor.kind == "user":
@@ -81,9 +83,7 @@ def credential_key():
     return ip_key()
 
 
-def credential_limit():
-    actor = getattr(g, "actor", None)
-    config = current_app.config
+def credential_limit(actor, config):
     if actor is not None and actor.kind == "api_key":
         return config["RATELIMIT_API_KEY"]
     if actor is not None and actor.kind == "user":
@@ -124,10 +124,11 @@ class Budgets:
         identifiers = (self.prefix, key, BUDGET_SCOPE)
         if isinstance(window.storage, RedisStorage):
             allowed, (start, used) = _redis_hit_and_read(window.storage, item, identifiers)
-            reset, remaining = start + item.get_expiry(), item.amount - used
-        else:
-            allowed = window.hit(item, *identifiers)
-            reset, remaining = window.get_window_stats(item, *identifiers)
+        else:  # the strategy's hit and read, with the storage key made once for both
+            storage_key, expiry = item.key_for(*identifiers), item.get_expiry()
+            allowed = window.storage.acquire_entry(storage_key, item.amount, expiry)
+            start, used = window.storage.get_moving_window(storage_key, item.amount, expiry)
+        reset, remaining = start + item.get_expiry(), item.amount - used
         # As flask-limiter reports it: the (next whole) second at which the oldest counted request leaves.
         return allowed, max(remaining, 0), int(reset + 1)
 
@@ -146,8 +147,8 @@ def _redis_hit_and_read(storage, item, identifiers):
     return bool(acquired), ((float(window[0]), int(window[1])) if window else (now, 0))
 
 
-def budgeted():
-    """Whether this request spends its caller's budget (its headers say how much is left)."""
+def budgeted(request):
+    """Whether `request` spends its caller's budget (its headers say how much is left)."""
     if not limiter.enabled or request.path.startswith(EXEMPT_PREFIXES):
         return False
     if request.url_rule is None:
@@ -155,31 +156,33 @@ def budgeted():
     return request.blueprint not in OWN_BUDGET_BLUEPRINTS
 
 
-def spend_budget():
+def spend_budget(request, g):
     """Before every request, once the caller is known: spend one from their budget; a 429
     with Retry-After once it is used up."""
-    if not budgeted():
+    if not budgeted(request):
         return
-    item, allowed, remaining, reset = current_app.extensions["avycenna_budgets"].spend(
-        credential_limit(), credential_key())
+    app = current_app._get_current_object()
+    item, allowed, remaining, reset = app.extensions["avycenna_budgets"].spend(
+        credential_limit(g.actor, app.config), credential_key(g.actor))
     g.budget = (item.amount, remaining, reset)
     if not allowed:
         raise ApiError(429, f"Rate limit exceeded: {item}.", {"Retry-After": str(max(int(reset - time.time()), 1))})
 
 
-def budget_headers(response):
+def budget_headers(response, request, g):
     """The budget's X-RateLimit-* headers, unless a route's named budget (flask-limiter's,
     which ran first) already told the caller about the budget that binds it."""
     budget = g.get("budget")
     if budget is not None and "X-RateLimit-Limit" not in response.headers:
         amount, remaining, reset = budget
-        response.headers["X-RateLimit-Limit"] = str(amount)
-        response.headers["X-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-RateLimit-Reset"] = str(reset)
+        headers = response.headers  # none of the three is there: add, not set (no search)
+        headers.add("X-RateLimit-Limit", str(amount))
+        headers.add("X-RateLimit-Remaining", str(remaining))
+        headers.add("X-RateLimit-Reset", str(reset))
     return response
 
 
-def only_429_retries(response):
+def only_429_retries(response, request, g):
     """flask-limiter adds Retry-After to every limited response; only a 429 (or a 503
     that set its own) should tell a client to back off. A view that asks for a polling
     interval (a 202 of an async job) sets `g.retry_after`, and that value is sent."""
@@ -202,7 +205,7 @@ def _limiter_checked():
     return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
 
 
-def named_limit_headers(response):
+def named_limit_headers(response, request, g):
     """flask-limiter's after-request step (its headers, and the `deduct_when` budgets that
     count only some answers), in requests where it checked a limit."""
     if _limiter_checked():

@@ -72,7 +72,7 @@ def record_refusal(action, *, patient_id=None, target_type=None, target_id=None,
         _create(_actor_fields(), *event)
 
 
-def write_deferred(response):
+def write_deferred(response, request, g):
     """After each request: write the refusals `record_refusal` kept back."""
     for event in g.pop("deferred_audit", []):
         _create(*event)

@@ -60,8 +60,8 @@ def ip_hash(ip=None):
     return hmac.new(secret, b"ip:" + (ip or client_ip()).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _presented():
-    """(kind, value) of the credential on the request, or (None, None)."""
+def _presented(request):
+    """(kind, value) of the credential on `request`, or (None, None)."""
     api_key = request.headers.get("X-API-Key")
     header = request.headers.get("Authorization")
     if api_key is not None and header is not None:
@@ -83,12 +83,12 @@ def _presented():
     return "encounter", value
 
 
-def _resolve():
+def _resolve(request):
     from avycenna.api_keys.service import resolve_key, touch
     from avycenna.auth.tokens import decode_access_token
     from avycenna.auth.users import user_by_id
 
-    kind, value = _presented()
+    kind, value = _presented(request)
     if kind is None:
         return Actor("anonymous"), None
     if kind == "api_key":
@@ -112,9 +112,9 @@ def _resolve():
     return Actor("anonymous"), "Unsupported authorization scheme; use Bearer."
 
 
-def load_actor():
+def load_actor(request, g):
     """Before every request: resolve the credential into `g.actor`."""
-    g.actor, g.auth_error = _resolve()
+    g.actor, g.auth_error = _resolve(request)
 
 
 # Only these endpoints take an encounter token; /health and the docs ignore credentials.
@@ -122,7 +122,7 @@ ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/",)
 CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
 
 
-def reject_invalid_credentials():
+def reject_invalid_credentials(request, g):
     """After rate limiting: a present-but-invalid credential is a 401.
 
     A bearer that is neither a JWT nor a key can only be an encounter token, and

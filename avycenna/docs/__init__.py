@@ -7,7 +7,7 @@ from a CDN and nothing third-party is copied into this repository.
 import os
 
 import drf_spectacular_sidecar
-from flask import Blueprint, request, send_from_directory
+from flask import Blueprint, send_from_directory
 
 SIDECAR = os.path.join(os.path.dirname(drf_spectacular_sidecar.__file__),
                        "static", "drf_spectacular_sidecar")
@@ -39,7 +39,7 @@ DOCS_CSP = "; ".join([
 DOC_PAGES = ("/docs", "/redoc")
 
 
-def add_docs_policy(response):
+def add_docs_policy(response, request, g):
     if request.path in DOC_PAGES:
         response.headers["Content-Security-Policy"] = DOCS_CSP
     return response

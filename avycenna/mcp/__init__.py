@@ -5,13 +5,12 @@ app; the discovery documents (`card.py`) are an API blueprint, documented in Ope
 Each tool runs its REST twin in-process (`rest.py`), so it has the twin's callers,
 rules, limits and audit.
 """
-from flask import request
 
 from avycenna.mcp.card import CARD_PATH
 from avycenna.mcp.mount import McpMount
 
 
-def link_card_from_home(response):
+def link_card_from_home(response, request, g):
     """`GET /` tells agents where the MCP server card is (RFC 8288 Link header)."""
     if request.path == "/":
         response.headers["Link"] = f'<{CARD_PATH}>; rel="mcp-server-card"; type="application/json"'

@@ -6,9 +6,9 @@ def init_app(app):
     from avycenna.webhooks import tasks  # noqa: F401 (registers the jobs and the sweep)
 
 
-def enqueue_deliveries(response):
+def enqueue_deliveries(response, request, g):
     """After each request: hand the deliveries it queued in the outbox to the job queue."""
     from avycenna.webhooks import events, tasks
 
-    tasks.enqueue(events.queued_in_request())
+    tasks.enqueue(events.queued_in(g))
     return response

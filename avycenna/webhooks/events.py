@@ -79,9 +79,9 @@ def subscribers(event_type, recipients):
             if not e.event_list or event_type in e.event_list]
 
 
-def queued_in_request():
-    """Delivery ids written during this request (or app context), cleared."""
-    return g.pop("webhook_deliveries", []) if has_app_context() else []
+def queued_in(g):
+    """Delivery ids written during the request (or app context) whose `g` this is, cleared."""
+    return g.pop("webhook_deliveries", [])
 
 
 # The data of each kind of event ------------------------------------------------------------
