@@ -28,7 +28,7 @@ def new_request_id():
 
 def assign_request_id(request, g):
     """Echo a sane client `X-Request-ID`, otherwise make one."""
-    sent = request.headers.get("X-Request-ID", "")
+    sent = request.environ.get("HTTP_X_REQUEST_ID", "")  # the WSGI key `request.headers` reads; no raise when absent
     g.request_id = sent if REQUEST_ID.match(sent) else new_request_id()
 
 

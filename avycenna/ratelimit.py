@@ -173,7 +173,7 @@ def budget_headers(response, request, g):
     """The budget's X-RateLimit-* headers, unless a route's named budget (flask-limiter's,
     which ran first) already told the caller about the budget that binds it."""
     budget = g.get("budget")
-    if budget is not None and "X-RateLimit-Limit" not in response.headers:
+    if budget is not None and not response.headers.getlist("X-RateLimit-Limit"):  # `in` raises when absent
         amount, remaining, reset = budget
         headers = response.headers  # none of the three is there: add, not set (no search)
         headers.add("X-RateLimit-Limit", str(amount))
@@ -189,7 +189,7 @@ def only_429_retries(response, request, g):
     if g.get("retry_after") is not None:
         response.headers["Retry-After"] = str(g.retry_after)
     elif response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
+        response.headers.remove("Retry-After")  # werkzeug's lookups raise (and catch) when absent; this does not
     return response
 
 

@@ -62,8 +62,9 @@ def ip_hash(ip=None):
 
 def _presented(request):
     """(kind, value) of the credential on `request`, or (None, None)."""
-    api_key = request.headers.get("X-API-Key")
-    header = request.headers.get("Authorization")
+    # The WSGI keys `request.headers` reads, read directly: its lookup raises and catches when absent.
+    api_key = request.environ.get("HTTP_X_API_KEY")
+    header = request.environ.get("HTTP_AUTHORIZATION")
     if api_key is not None and header is not None:
         return "ambiguous", None
     if api_key is not None:
