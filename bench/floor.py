@@ -8,11 +8,10 @@ the bare app bound what `GET /auth/me` can reach on this stack (issue 12: ≥ 0.
 Interleaved rounds, the servers on one core and wrk on the other, SQLite only.
 """
 import os
-import statistics
 import sys
 import tempfile
 
-from bench.overhead import ROUNDS, THREADS, cores, spawn, start_bare, stop, wait_up, wrk
+from bench.overhead import ROUNDS, THREADS, cores, report, spawn, start_bare, stop, wait_up, wrk
 from bench.setup import free_port, make_instance
 
 
@@ -46,14 +45,7 @@ def main():
                 stop(proc)
     print(f"floor (SQLite): waitress {THREADS} threads on core {server_core}, wrk on core {load_core}, "
           f"{ROUNDS} interleaved rounds")
-    ratios = {}
-    for name, pairs in runs.items():
-        per_round = [ours / bare for bare, ours in pairs]
-        ratios[name] = statistics.median(per_round)
-        print(f"  {name:<8} bare {statistics.median(b for b, _ in pairs):7.0f}/s  floor app "
-              f"{statistics.median(o for _, o in pairs):7.0f}/s  ratio {ratios[name]:.2f}  "
-              f"(rounds {' '.join(f'{r:.2f}' for r in per_round)})")
-    return ratios
+    return report(runs, "floor app", 8)
 
 
 if __name__ == "__main__":

@@ -124,11 +124,17 @@ def measure(label, app_url, bare_url, token, key, server_core, load_core):
             results[name].append((bare, ours))
     print(f"overhead ({label}): waitress {THREADS} threads on core {server_core}, wrk -c{CONNECTIONS} on core "
           f"{load_core}, {ROUNDS} interleaved rounds of {SECONDS}s")
+    return report(results, "AVYCENNA", 22)
+
+
+def report(results, served, width):
+    """Print each case's median rates and ratio to the bare app; {case: median ratio}.
+    `results`: {case: [(bare requests/s, served requests/s) per round]}."""
     ratios = {}
     for name, runs in results.items():
         per_round = [ours / bare for bare, ours in runs]
         ratios[name] = statistics.median(per_round)
-        print(f"  {name:<22} bare {statistics.median(b for b, _ in runs):7.0f}/s  AVYCENNA "
+        print(f"  {name:<{width}} bare {statistics.median(b for b, _ in runs):7.0f}/s  {served} "
               f"{statistics.median(o for _, o in runs):7.0f}/s  ratio {ratios[name]:.2f}  "
               f"(rounds {' '.join(f'{r:.2f}' for r in per_round)})")
     return ratios
