@@ -25,7 +25,6 @@ from flask_limiter import Limiter
 from limits import parse
 from limits import storage as limits_storage
 from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from avycenna.auth.actor import ip_hash
 from avycenna.errors import ApiError
@@ -97,8 +96,7 @@ class Budgets:
     def __init__(self, storage, prefix):
         self.storage = storage
         self.prefix = prefix
-        self.window = MovingWindowRateLimiter(storage)
-        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self.fallback = MemoryStorage()
         self.fallback_until = 0.0  # monotonic time until which the fallback counts
         self._items = {}  # limit string -> parsed RateLimitItem
 
@@ -113,36 +111,36 @@ class Budgets:
         item = self.item(text)
         if time.monotonic() >= self.fallback_until:
             try:
-                return (item, *self._spend(self.window, item, key))
+                return (item, *self._spend(self.storage, item, key))
             except self.storage.base_exceptions as error:
                 log.warning("rate-limit storage unreachable (%s); counting in memory for %ss",
                             type(error).__name__, RETRY_STORAGE_AFTER)
                 self.fallback_until = time.monotonic() + RETRY_STORAGE_AFTER
         return (item, *self._spend(self.fallback, item, key))
 
-    def _spend(self, window, item, key):
-        identifiers = (self.prefix, key, BUDGET_SCOPE)
-        if isinstance(window.storage, RedisStorage):
-            allowed, (start, used) = _redis_hit_and_read(window.storage, item, identifiers)
-        else:  # the strategy's hit and read, with the storage key made once for both
-            storage_key, expiry = item.key_for(*identifiers), item.get_expiry()
-            allowed = window.storage.acquire_entry(storage_key, item.amount, expiry)
-            start, used = window.storage.get_moving_window(storage_key, item.amount, expiry)
-        reset, remaining = start + item.get_expiry(), item.amount - used
+    def _spend(self, storage, item, key):
+        """The moving window's hit and its read for the headers, with the storage key made
+        once for both (limits' strategy object makes it for each)."""
+        storage_key, expiry = item.key_for(self.prefix, key, BUDGET_SCOPE), item.get_expiry()
+        if isinstance(storage, RedisStorage):
+            allowed, (start, used) = _redis_hit_and_read(storage, storage_key, item.amount, expiry)
+        else:
+            allowed = storage.acquire_entry(storage_key, item.amount, expiry)
+            start, used = storage.get_moving_window(storage_key, item.amount, expiry)
+        reset, remaining = start + expiry, item.amount - used
         # As flask-limiter reports it: the (next whole) second at which the oldest counted request leaves.
         return allowed, max(remaining, 0), int(reset + 1)
 
 
-def _redis_hit_and_read(storage, item, identifiers):
+def _redis_hit_and_read(storage, storage_key, amount, expiry):
     """The moving window's hit and read on Redis in one round trip: limits' own two Lua
     scripts (`acquire_entry` then `get_moving_window`) sent together in a pipeline.
     Returns (allowed, (window start, requests counted))."""
-    key = storage.prefixed_key(item.key_for(*identifiers))
-    expiry = item.get_expiry()
+    key = storage.prefixed_key(storage_key)
     now = time.time()
     pipe = storage.get_connection().pipeline(transaction=False)
-    storage.lua_acquire_moving_window(keys=[key], args=[now, item.amount, expiry, 1], client=pipe)
-    storage.lua_moving_window(keys=[key], args=[now - expiry, item.amount], client=pipe)
+    storage.lua_acquire_moving_window(keys=[key], args=[now, amount, expiry, 1], client=pipe)
+    storage.lua_moving_window(keys=[key], args=[now - expiry, amount], client=pipe)
     acquired, window = pipe.execute()
     return bool(acquired), ((float(window[0]), int(window[1])) if window else (now, 0))
 
