@@ -61,6 +61,7 @@ def create_app(test_config=None):
     db.init_app(app)
     jobs.init_app(app)
     from avycenna import housekeeping  # noqa: F401 (registers its hourly job)
+    from avycenna.encounters import submission  # noqa: F401 (receives payments and patient changes)
     from avycenna import webhooks
     webhooks.init_app(app)
     from avycenna.imports import service as imports  # noqa: F401 (registers the import job and sweep)

@@ -5,9 +5,8 @@ import flask_smorest
 from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 
-from avycenna.auth.actor import SECURITY_SCHEMES
+from avycenna.actor import SECURITY_SCHEMES
 from avycenna.errors import http_error_response
-from avycenna.jsonbody import Parser
 from avycenna.schemas import ErrorSchema, ValidationErrorSchema
 
 
@@ -28,12 +27,6 @@ class Api(flask_smorest.Api):
         response = {"description": "Default error response", "schema": ErrorSchema}
         prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """Every resource's blueprint: arguments are read by the strict parser (`avycenna.jsonbody`)."""
-
-    ARGUMENTS_PARSER = Parser()
 
 
 class CommonResponses(BasePlugin):

@@ -13,6 +13,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger("avycenna")
 
 # Short messages for werkzeug's long default descriptions.
+# The one answer for a patient, or a grant, the caller may not see: it reveals nothing.
+DENIED = "Grant not found or access denied."
+
 DEFAULT_DETAIL = {
     400: "Bad request.",
     401: "Not authenticated.",

@@ -13,8 +13,8 @@ log = logging.getLogger("avycenna")
 
 def run():
     """Do one round; returns {what: how many}."""
-    from avycenna.agent.idempotency import purge_expired as purge_idempotency
-    from avycenna.billing.coverage import settle_waiting
+    from avycenna.encounters.idempotency import purge_expired as purge_idempotency
+    from avycenna.encounters.submission import settle_waiting
     from avycenna.auth.otp import purge_expired as purge_codes
     from avycenna.auth.refresh import purge_expired as purge_refresh
     from avycenna.auth.sessions import purge_expired as purge_sessions

@@ -1,4 +1,6 @@
-"""Request hooks shared by every endpoint: request ids and the JSON-only body rule."""
+"""Request hooks shared by every endpoint: request ids, the client's address and the JSON-only body rule."""
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -19,6 +21,16 @@ MULTIPART_PATHS = re.compile(r"^/api/v1/patients/[^/]+/imports$")
 # and restarts like a uuid4, without a random-number system call on every request.
 _ID_PREFIX = uuid.uuid4().hex[:16]
 _ID_COUNTER = itertools.count(1)
+
+
+def client_ip():
+    return request.remote_addr or "unknown"
+
+
+def ip_hash(ip=None):
+    """Salted hash of the client IP: the raw address is never stored."""
+    secret = current_app.secret_key.encode()
+    return hmac.new(secret, b"ip:" + (ip or client_ip()).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def new_request_id():

@@ -4,7 +4,7 @@
 def all_models():
     from avycenna.api_keys.models import ApiKey
     from avycenna.audit.models import AuditEvent
-    from avycenna.agent.models import IdempotencyRecord
+    from avycenna.encounters.models import IdempotencyRecord
     from avycenna.auth.models import BrowserSession, OtpCode, RefreshToken, User
     from avycenna.backups.models import BackupRecord
     from avycenna.billing.models import Invoice, Subscription

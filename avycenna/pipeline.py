@@ -18,7 +18,7 @@ from flask import Flask, g, request
 
 from avycenna import http, ratelimit
 from avycenna.audit.service import write_deferred
-from avycenna.auth.actor import load_actor, reject_invalid_credentials
+from avycenna.actor import load_actor, reject_invalid_credentials
 from avycenna.db import connect_for_request
 from avycenna.docs import add_docs_policy
 from avycenna.mcp import link_card_from_home

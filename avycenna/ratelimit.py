@@ -26,7 +26,7 @@ from limits import parse
 from limits import storage as limits_storage
 from limits.storage import RedisStorage
 
-from avycenna.auth.actor import ip_hash
+from avycenna.http import ip_hash
 from avycenna.errors import ApiError
 
 log = logging.getLogger(__name__)

@@ -141,7 +141,7 @@ def test_keys_are_per_caller_and_expire_after_a_day(app, client, member):
 
 
 def test_session_continuation_replay_and_stored_record_holds_no_token(app, client):
-    from avycenna.agent.models import IdempotencyRecord
+    from avycenna.encounters.models import IdempotencyRecord
 
     first = ask(client, {"Idempotency-Key": "a"}).get_json()
     cont = {"session_token": first["session_token"], "query": "More detail. " * 50}

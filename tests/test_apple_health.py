@@ -157,7 +157,7 @@ def test_a_damaged_zip_or_one_without_an_export_is_a_clear_error(app, patient, t
 ])
 def test_dates_in_every_form_exports_use(text, iso):
     from avycenna.wearables.apple_health import apple_ms
-    from avycenna.wearables.service import ms_to_iso
+    from avycenna.clock import ms_to_iso
 
     assert ms_to_iso(apple_ms(text)) == iso
 

@@ -116,7 +116,7 @@ def test_preview_for_the_pages_says_what_is_pending(app, client, make_user, toke
     with app.test_request_context(), database.obj.connection_context():
         from flask import g
 
-        from avycenna.auth.actor import Actor
+        from avycenna.actor import Actor
 
         g.actor = Actor("user", user=user)
         state = preview(user, enc["encounter_token"])

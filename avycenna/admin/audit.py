@@ -1,10 +1,10 @@
 """/api/v1/admin/audit-events: the whole audit log for admins, filtered."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.audit import queries
 from avycenna.audit.schemas import AuditEventPageSchema, AuditQueryArgs
-from avycenna.auth.actor import auth_required
+from avycenna.actor import auth_required
 
 blp = Blueprint("admin_audit", __name__, url_prefix="/api/v1/admin",
                 description="Administration: the audit log.")

@@ -1,8 +1,8 @@
 """/api/v1/admin/invoices: the built-in manual payment provider."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.billing.schemas import InvoiceListArgs, InvoicePage, InvoiceSchema
 from avycenna.billing.service import all_invoices, mark_paid
 

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from avycenna.auth.actor import auth_required
+from avycenna.actor import auth_required
 from avycenna.backups.status import status
 from avycenna.schemas import Timestamp
 

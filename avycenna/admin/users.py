@@ -4,11 +4,11 @@ Disabling an account stops it at once: the credential check refuses its access
 tokens and API keys on the next request, and its refresh tokens are revoked.
 """
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 
 from avycenna.audit.service import record
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.auth.models import ROLES, User
 from avycenna.auth.refresh import revoke_all
 from avycenna.auth.schemas import UserSchema

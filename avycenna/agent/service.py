@@ -5,8 +5,8 @@ from datetime import datetime
 
 from flask import g
 
-from avycenna.agent import idempotency
-from avycenna.auth.actor import AUTH_HEADER
+from avycenna.encounters import idempotency
+from avycenna.actor import AUTH_HEADER
 from avycenna.clock import isoformat, utcnow
 from avycenna.db import transaction
 from avycenna.encounters import lifecycle

@@ -3,11 +3,11 @@ from functools import wraps
 
 from flask import g
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.agent import service
-from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
-from avycenna.agent.limits import agent_query_limit
+from avycenna.encounters.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
+from avycenna.encounters.limits import agent_query_limit
 from avycenna.agent.schemas import AgentEncounterSchema, AgentQueryResponseSchema, AgentQuerySchema
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AgentMessageSchema, MessageListArgs, MessagePage, MessageSchema

@@ -1,11 +1,11 @@
 """/api/v1/api-keys: personal API keys."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.api_keys.models import ApiKey
 from avycenna.api_keys.schemas import CreatedKeySchema, KeySchema, NewKeySchema
 from avycenna.api_keys.service import delete_key, issue_key, list_keys
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.pagination import paginate
 from avycenna.schemas import PageArgs, page_schema
 

@@ -3,16 +3,14 @@ import json
 
 from flask import g, has_request_context
 
-from avycenna.db import database
-
 from avycenna.audit.models import AuditEvent
+from avycenna.db import database
+from avycenna.http import ip_hash
 
 
 def _actor_fields():
     if not has_request_context() or not hasattr(g, "actor"):
         return {"actor_type": "system"}
-    from avycenna.auth.actor import ip_hash
-
     actor = g.actor
     fields = {"actor_type": actor.kind, "ip_hash": ip_hash(), "request_id": g.get("request_id")}
     if actor.user is not None:
@@ -23,6 +21,13 @@ def _actor_fields():
     if encounter_id:
         fields["actor_encounter_id"] = encounter_id
     return fields
+
+
+def grant_details():
+    """Audit details naming the grant the current access went through, if any (the access
+    rule keeps it in `g.access_grant` when it lets a clinician in through one)."""
+    grant = g.get("access_grant")
+    return {"grant_id": grant.id} if grant is not None else {}
 
 
 def record(action, *, patient_id=None, target_type=None, target_id=None, outcome="success",

@@ -1,11 +1,11 @@
 """/api/v1/patients/{id}/access-log: who read or changed a patient's data, for the account holder."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.audit import queries
 from avycenna.audit.schemas import AccessLogPageSchema
-from avycenna.auth.actor import auth_required
-from avycenna.grants.access import require_patient_access
+from avycenna.actor import auth_required
+from avycenna.access import require_patient_access
 from avycenna.schemas import PageArgs
 
 blp = Blueprint("access_log", __name__, url_prefix="/api/v1/patients",

@@ -7,11 +7,11 @@ failed password sign-ins per account — each budget shared with the sign-in pag
 """
 from flask import current_app
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.audit.service import record
 from avycenna.auth import otp, refresh
-from avycenna.auth.actor import auth_required, current_actor, current_user
+from avycenna.actor import auth_required, current_actor, current_user
 from avycenna.auth.limits import otp_send_limits, password_account_limit, signin_limit
 from avycenna.auth.schemas import (LoginSchema, LogoutSchema, OtpSendSchema, OtpSentSchema,
                                    OtpVerifySchema, RefreshSchema, TokenSchema, UpdateMeSchema,

@@ -1,6 +1,7 @@
 """Subscriptions, invoices and the per-period encounter allowance (no HTTP here)."""
 from flask import current_app
 
+from avycenna import signals
 from avycenna.audit.service import record
 from avycenna.billing.models import Invoice, Subscription
 from avycenna.billing.plans import add_interval, find_plan
@@ -115,11 +116,9 @@ def own_subscription(user, lock=False):
 
 def cancel_subscription(user):
     """Cancel at once; open invoices of the subscription are voided, and encounters that
-    waited on it get a one-off invoice instead (`coverage.settle_waiting`)."""
-    from avycenna.billing.coverage import settle_waiting
-
+    waited on it get a one-off invoice instead (`signals.subscription_cancelled`)."""
     subscription = _cancel(user)
-    settle_waiting(user.id)
+    signals.subscription_cancelled.send(user.id)
     return subscription
 
 
@@ -161,16 +160,10 @@ def mark_paid(admin, invoice_id):
     """Manual payment: activates the subscription or releases the one-off encounter.
 
     A paid subscription invoice moves on every encounter of the account that waited on
-    it (`coverage.settle_waiting`), each counted against the plan's allowance.
+    it, each counted against the plan's allowance (`signals.invoice_paid`).
     """
-    from avycenna.billing.coverage import settle_waiting
-    from avycenna.encounters.submission import release
-
     invoice = _pay(admin, invoice_id)
-    if invoice.encounter_id:
-        release(invoice.encounter_id)
-    if invoice.subscription_id:
-        settle_waiting(invoice.account_id)
+    signals.invoice_paid.send(invoice)
     return invoice
 
 

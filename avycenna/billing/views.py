@@ -1,8 +1,8 @@
 """/api/v1/plans, /api/v1/subscription, /api/v1/invoices: self-hosted billing."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.billing import service
 from avycenna.billing.plans import all_plans
 from avycenna.billing.schemas import (InvoiceListArgs, InvoicePage, InvoiceSchema, NewSubscriptionSchema,

@@ -3,7 +3,7 @@
 The HTML checkout pages call these same functions.
 """
 from avycenna.audit.service import record
-from avycenna.billing.coverage import invoice_to_pay
+from avycenna.encounters.coverage import invoice_to_pay
 from avycenna.clock import utcnow
 from avycenna.db import transaction
 from avycenna.encounters import lifecycle
@@ -28,7 +28,7 @@ def checkout(user, encounter_token, patient_id):
     """Claim the encounter for `user`, bind their patient, and submit when nothing is pending.
 
     When payment is what blocks, the one invoice that pays for it is returned
-    (`billing.coverage.invoice_to_pay`): the open invoice of a subscription chosen but
+    (`encounters.coverage.invoice_to_pay`): the open invoice of a subscription chosen but
     not paid yet, else a one-off invoice (created, or the open one returned). An admin
     marking it paid submits the encounter. Returns the state the caller needs to finish.
     """

@@ -1,8 +1,8 @@
 """/api/v1/checkout: complete an agent's encounter from a signed-in account."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from avycenna.checkout.service import checkout
 

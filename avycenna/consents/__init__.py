@@ -1,6 +1,6 @@
 """/api/v1/consents: the current telehealth consent text and its version."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.patients.schemas import ConsentTextSchema
 from avycenna.patients.service import consent_text

@@ -5,7 +5,7 @@ import click
 @click.command("expire-encounters")
 def expire_encounters_command():
     """Expire overdue encounters and forget expired Idempotency-Key records (run from cron)."""
-    from avycenna.agent.idempotency import purge_expired
+    from avycenna.encounters.idempotency import purge_expired
     from avycenna.db import database
     from avycenna.encounters.lifecycle import expire_due
 

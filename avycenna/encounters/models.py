@@ -1,5 +1,5 @@
 """Encounters: a person's medical question, opened by an agent, answered by a clinician."""
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from avycenna.auth.models import User
 from avycenna.clock import utcnow
@@ -53,3 +53,15 @@ class Message(BaseModel):
     is_answer = BooleanField(default=False)  # the clinician's answer
     reply_to = CharField(max_length=32, null=True)  # message id the agent answers
     created_at = DateTimeField(default=utcnow, index=True)
+
+
+# Idempotency records: the first response to a keyed agent or follow-up query, for replay to retries.
+class IdempotencyRecord(BaseModel):
+    # sha256 of (scope, caller, Idempotency-Key): the raw key is never stored.
+    key_hash = CharField(primary_key=True, max_length=64)
+    body_hash = CharField(max_length=64)
+    salt = CharField(max_length=64)  # with the raw key, re-derives secrets left out of `response`
+    status_code = IntegerField()
+    response = TextField()  # JSON without any token
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)

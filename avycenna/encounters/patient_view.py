@@ -2,7 +2,7 @@
 
 The queue (API and console) shows staff an encounter's patient as age in whole years — enough
 to triage, never a name or a date of birth. Sex at birth is part of the patient's identity:
-it is shown only to whom `grants.access.identity_access` allows (an admin, a clinician under
+it is shown only to whom `access.identity_access` allows (an admin, a clinician under
 an active `profile` grant or holding an encounter of the patient), and that read is audited.
 A rule about who sees what of a patient in the queue changes here and nowhere else.
 """
@@ -23,7 +23,7 @@ def queue_facts(viewer, encounter, shown=None):
     `shown`: {patient_id: Patient} the caller already had `shown_identities` decide (and audit)."""
     if viewer is None or viewer.role not in STAFF_ROLES or encounter.patient_id is None:
         return dict(NOTHING)
-    from avycenna.grants.access import shown_identity
+    from avycenna.access import shown_identity
 
     patient = encounter.patient
     identity = (shown.get(patient.id) if shown is not None

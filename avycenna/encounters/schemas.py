@@ -67,7 +67,7 @@ class QueueEncounterSchema(EncounterSchema):
 
     @pre_dump
     def load_patient_facts(self, encounter, **kwargs):
-        from avycenna.auth.actor import current_user
+        from avycenna.actor import current_user
         from avycenna.encounters.patient_view import queue_facts
 
         facts = queue_facts(current_user(), encounter)

@@ -6,7 +6,7 @@ from flask import current_app
 from peewee import Tuple
 
 from avycenna.audit.service import record, record_many
-from avycenna.billing.coverage import void_one_off
+from avycenna.encounters.coverage import void_one_off
 from avycenna.clock import utcnow
 from avycenna.db import locked, write_transaction
 from avycenna.encounters import lifecycle
@@ -185,7 +185,7 @@ def taken_by(clinician, statuses=("in_review", "answered")):
 def follow_up(user, encounter_id, text):
     """Add a follow-up query. With an Idempotency-Key a retry adds nothing and returns the
     encounter as it is now."""
-    from avycenna.agent import idempotency
+    from avycenna.encounters import idempotency
 
     key = idempotency.header_key()
     with write_transaction():

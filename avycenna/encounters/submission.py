@@ -4,13 +4,15 @@ One function decides for every path: the agent's query (one-call submission),
 programmatic checkout, an admin marking a one-off invoice paid, and consent or
 ID approval arriving after a person completed checkout.
 """
+from avycenna import signals
 from avycenna.audit.service import record
-from avycenna.billing.coverage import void_one_off
 from avycenna.billing.service import payment_for
 from avycenna.clock import utcnow
-from avycenna.db import transaction
+from avycenna.db import locked, transaction
 from avycenna.encounters import lifecycle
+from avycenna.encounters.coverage import invoice_to_pay, void_one_off, waiting_encounters
 from avycenna.encounters.models import Encounter
+from avycenna.patients.service import has_current_consent
 
 REASONS = ("patient_required", "patient_not_owned", "telehealth_consent_required",
            "patient_not_id_verified", "subscription_required", "rate_limit_reached")
@@ -19,8 +21,6 @@ PAYMENT_REASONS = ("subscription_required", "rate_limit_reached")
 
 def pending_reasons(encounter, patient_not_owned=False, lock=False):
     """Every failing precondition, in REASONS order, and how payment would be made."""
-    from avycenna.patients.service import has_current_consent
-
     failing = set()
     patient = encounter.patient if encounter.patient_id else None
     if patient is None or patient.archived_at is not None or patient.account_id != encounter.account_id:
@@ -69,3 +69,52 @@ def release_checked_out(patient_id):
         (Encounter.patient == patient_id) & (Encounter.status == "awaiting_checkout")
         & Encounter.checked_out_at.is_null(False) & (Encounter.token_expires_at > utcnow()))]
     return [encounter_id for encounter_id in ids if not release(encounter_id)]
+
+
+def settle_waiting(account_id=None):
+    """Move on every waiting encounter of the account (every account when None).
+
+    Each one is submitted when nothing is pending any more (a paid plan covers it, its
+    allowance permitting); one still waiting on payment gets the invoice that pays for
+    it (a one-off when the plan is used up or was cancelled). Returns the ids submitted.
+    Called after a subscription invoice is paid, after a subscription is cancelled, and
+    by `flask --app app housekeeping`.
+    """
+    submitted = []
+    for encounter_id in waiting_encounters(account_id):
+        if settle_one(encounter_id, release(encounter_id)):
+            submitted.append(encounter_id)
+    return submitted
+
+
+@transaction
+def settle_one(encounter_id, reasons):
+    """After `release`: True when the encounter went; else make sure its invoice exists.
+
+    Reads the encounter under a row lock, so two settles never make two invoices."""
+    encounter = locked(Encounter.select().where(Encounter.id == encounter_id)).first()
+    if encounter.status == "submitted":
+        return True
+    if encounter.status == "awaiting_checkout":
+        invoice_to_pay(encounter, reasons)
+    return False
+
+
+@signals.invoice_paid.connect
+def release_paid(invoice):
+    """A paid invoice moves on what it pays for: its one-off encounter, or every encounter of
+    the account that waited on the subscription."""
+    if invoice.encounter_id:
+        release(invoice.encounter_id)
+    if invoice.subscription_id:
+        settle_waiting(invoice.account_id)
+
+
+@signals.subscription_cancelled.connect
+def settle_after_cancel(account_id):
+    settle_waiting(account_id)
+
+
+@signals.patient_cleared.connect
+def release_cleared(patient):
+    release_checked_out(patient_id=patient.id)

@@ -4,7 +4,7 @@ The session token is the root secret an agent holds; the 64-character encounter
 token is derived from it with the server's secret key (HMAC-SHA256, hex), so the
 server can hand it out again when the agent continues the session, without ever
 storing either token. A retried request with the same Idempotency-Key re-derives
-its session token from that key and a stored salt (see agent/idempotency.py).
+its session token from that key and a stored salt (see encounters/idempotency.py).
 """
 import hashlib
 import hmac

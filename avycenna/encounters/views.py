@@ -1,16 +1,16 @@
 """/api/v1/encounters: your encounters, follow-ups and messages; the clinicians' queue."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.agent.limits import agent_query_limit
-from avycenna.agent.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.encounters.limits import agent_query_limit
+from avycenna.encounters.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_HEADER
+from avycenna.actor import auth_required, current_user
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service
 from avycenna.encounters.schemas import (AnswerSchema, CloseSchema, EncounterDetailSchema, EncounterListArgs,
                                          EncounterPage, MessageListArgs, MessagePage, MessageSchema,
                                          NewMessageSchema, QueryTextSchema, QueuePage, StatusListArgs)
-from avycenna.grants.from_encounter import request_for_encounter
+from avycenna.encounters.access_request import request_for_encounter
 from avycenna.grants.schemas import GrantSchema
 from avycenna.patients.schemas import PatientSchema
 from avycenna.schemas import PageArgs

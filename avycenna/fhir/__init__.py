@@ -5,9 +5,6 @@ Patient/$everything and the Bulk Data Patient/$export. Errors are OperationOutco
 """
 from avycenna.errors import register_error_format
 
-FHIR_JSON = "application/fhir+json"
-
-
 def init_app(app):
     from avycenna.fhir.responses import error_response
     from avycenna.fhir import export_views  # noqa: F401 (adds the $export routes to bp)

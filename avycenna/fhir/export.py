@@ -24,7 +24,7 @@ from avycenna.db import write_transaction
 from avycenna.errors import fail
 from avycenna.fhir.models import FhirExport
 from avycenna.fhir.service import SECTIONS, iterate_section
-from avycenna.grants.access import patient_scopes
+from avycenna.access import patient_scopes
 from avycenna.grants.models import Grant
 from avycenna.grants.service import status_is
 from avycenna.patients.models import Patient

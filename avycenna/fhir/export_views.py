@@ -2,7 +2,7 @@
 from flask import current_app, g, request, send_file
 
 from avycenna.audit.service import record
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.errors import fail
 from avycenna.fhir import export
 from avycenna.fhir.responses import base_url, fhir_response

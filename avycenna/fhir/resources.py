@@ -8,7 +8,8 @@ from functools import lru_cache
 from avycenna.clock import isoformat
 from avycenna.fhir.mapping import (BP_DIASTOLIC, BP_SYSTOLIC, CATEGORY_SYSTEM, LOINC, OBSERVATIONS, SLEEP_STAGES,
                                    STATISTIC_SYSTEM, UCUM, VITAL_SIGNS, WORKOUT_COMPONENTS)
-from avycenna.wearables.service import ms_to_iso, present_sample
+from avycenna.clock import ms_to_iso
+from avycenna.wearables.service import present_sample
 
 GENDERS = {"female": "female", "male": "male", "intersex": "other", "unknown": "unknown"}
 CATEGORY_DISPLAY = {"vital-signs": "Vital Signs", "activity": "Activity", "laboratory": "Laboratory"}

@@ -4,11 +4,12 @@ from urllib.parse import urlencode
 
 from flask import current_app, request
 
-from avycenna.fhir import FHIR_JSON
 from avycenna.fhir.resources import bundle, operation_outcome
 from avycenna.fhir.search import bad
 from avycenna.http import public_url
 from avycenna.pagination import decode_cursor, encode_cursor
+
+FHIR_JSON = "application/fhir+json"
 
 BASE = "/fhir/R4"
 

@@ -12,14 +12,14 @@ from typing import Callable
 
 from peewee import fn
 
-from avycenna.audit.service import record
+from avycenna.audit.service import grant_details, record
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
 from avycenna.fhir.mapping import OBSERVATIONS
-from avycenna.grants.access import grant_details
 from avycenna.pagination import keyset_page
 from avycenna.wearables.models import WearableHourly, WearableSample
-from avycenna.wearables.service import DAY_MS, HOUR_MS, iso_to_ms, summary
+from avycenna.clock import iso_to_ms
+from avycenna.wearables.service import DAY_MS, HOUR_MS, summary
 
 BATCH = 1000  # rows per keyset query when iterating a whole section
 

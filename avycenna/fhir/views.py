@@ -1,11 +1,11 @@
 """/fhir/R4: metadata, Patient read, Observation search, Patient/$everything (bulk export: export_views)."""
 from flask import Blueprint
 
-from avycenna.auth.actor import auth_required
+from avycenna.actor import auth_required
 from avycenna.fhir import search, service
 from avycenna.fhir.capability import capability_statement
 from avycenna.fhir.responses import base_url, decode_page, encode_page, fhir_response, searchset
-from avycenna.grants.access import readable_scopes, require_patient_access
+from avycenna.access import readable_scopes, require_patient_access
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir/R4")
 

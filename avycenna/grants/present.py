@@ -5,7 +5,7 @@ the patient's name, date of birth and relationship only when `identity_access` a
 The holder always sees their own patient.
 """
 from avycenna.grants import service
-from avycenna.grants.access import shown_identity
+from avycenna.access import shown_identity
 
 FIELDS = ("id", "email", "message", "expires_at", "created_at", "responded_at", "revoked_at", "revoked_by")
 

@@ -14,14 +14,13 @@ from avycenna.audit.service import record
 from avycenna.auth.users import normalize_email
 from avycenna.clock import utcnow
 from avycenna.db import locked, transaction, write_transaction
-from avycenna.errors import fail, validation_error
+from avycenna.errors import DENIED, fail, validation_error
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
 from avycenna.webhooks.events import emit_grant
 
 PENDING_DAYS = 7
-DENIED = "Grant not found or access denied."
 
 
 def _pending_cutoff(now):

@@ -1,8 +1,8 @@
 """/api/v1/grants: clinicians ask account holders for access; holders accept, decline, revoke."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.grants import service
 from avycenna.grants.models import Grant
 from avycenna.grants.present import present as present_grant, present_all

@@ -1,7 +1,7 @@
 """`GET /health`: liveness and database reachability, no auth, no rate limit."""
 from flask import current_app, jsonify
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 from marshmallow import Schema, fields
 
 from avycenna.clock import isoformat, utcnow

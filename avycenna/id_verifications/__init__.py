@@ -1,8 +1,8 @@
 """/api/v1/id-verifications: clinic staff's list of ID-verification requests to review."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
-from avycenna.auth.actor import auth_required
+from avycenna.actor import auth_required
 from avycenna.patients.schemas import IdVerificationListArgs, IdVerificationPage
 from avycenna.patients.service import list_id_verifications
 

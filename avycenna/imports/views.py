@@ -3,8 +3,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
-from avycenna.grants.access import require_patient_access
+from avycenna.actor import auth_required, current_user
+from avycenna.access import require_patient_access
 from avycenna.imports import service
 from avycenna.imports.schemas import UPLOAD_BODY, ImportSchema
 from avycenna.imports.upload import receive_upload

@@ -1,28 +1,39 @@
 """Rules about patients, their telehealth consent and ID verification (callable without HTTP)."""
+import uuid
+
 from flask import current_app
 
-from avycenna.audit.service import record
+from avycenna import signals
+from avycenna.audit.service import record, record_refusal
 from avycenna.clock import utcnow
 from avycenna.db import locked, transaction, write_transaction
-from avycenna.errors import fail, not_found, validation_error
+from avycenna.errors import DENIED, fail, not_found, validation_error
 from avycenna.pagination import paginate
 from avycenna.patients.models import IdVerification, Patient
 
 
-def _uuid_or_none(patient_id):
-    import uuid
-
+def patient_uuid(patient_id):
+    """`patient_id` as a UUID, or None when it is not one."""
     try:
         return uuid.UUID(str(patient_id))
     except (TypeError, ValueError, AttributeError):
         return None
 
 
+def refuse(patient_id, scope=None, action=None):
+    """The 404 that reveals nothing; an attempt on an existing patient is audited first."""
+    pid = patient_uuid(patient_id)
+    if pid is not None and Patient.select().where(Patient.id == pid).exists():
+        details = {k: v for k, v in (("scope", scope), ("attempted", action)) if v}
+        record_refusal("patient.access", patient_id=pid, target_type="patient", target_id=pid, **details)
+    fail(404, DENIED)
+
+
 def owned_patient(user, patient_id, include_archived=False, lock=False):
     """The account's patient with this id, or None (never reveals another account's).
 
     `lock`: read it under a row lock, for a change that depends on what it read."""
-    pid = _uuid_or_none(patient_id)
+    pid = patient_uuid(patient_id)
     if user is None or pid is None:
         return None
     query = Patient.select().where((Patient.id == pid) & (Patient.account == user.id))
@@ -34,32 +45,15 @@ def owned_patient(user, patient_id, include_archived=False, lock=False):
 def get_patient(user, patient_id, include_archived=True, lock=False, action=None):
     """The caller's own patient, or the grant rule's 404 (an attempt on another account's
     patient is audited, so its holder sees it)."""
-    from avycenna.grants.access import refuse
-
     patient = owned_patient(user, patient_id, include_archived=include_archived, lock=lock)
     if patient is None:
         refuse(patient_id, action=action)
     return patient
 
 
-def readable_patient(user, patient_id):
-    """The caller's own patient (archived too), or one a clinician's active `profile` grant covers.
-
-    Anyone else gets the 404 of the grant rule, which reveals nothing.
-    """
-    from avycenna.grants.access import refuse, require_patient_access
-
-    patient = owned_patient(user, patient_id, include_archived=True)
-    if patient is not None:
-        return patient
-    if user.role != "clinician":
-        refuse(patient_id, "profile", "read")
-    return require_patient_access(patient_id, "profile")
-
-
 def find_patient(patient_id, lock=False):
     """Any patient by id (staff paths), or 404."""
-    pid = _uuid_or_none(patient_id)
+    pid = patient_uuid(patient_id)
     query = Patient.select().where(Patient.id == pid)
     patient = (locked(query) if lock else query).first() if pid else None
     if patient is None:
@@ -240,6 +234,4 @@ def _review(reviewer, patient_id, approve, note):
 
 def _after_patient_change(patient):
     """Consent given or ID approved: encounters already checked out for this patient may go."""
-    from avycenna.encounters.submission import release_checked_out
-
-    release_checked_out(patient_id=patient.id)
+    signals.patient_cleared.send(patient)

@@ -1,10 +1,10 @@
 """/api/v1/patients: the people an account manages care for, their consent and ID verification."""
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna import access
+from avycenna.blueprint import Blueprint
 
-from avycenna.audit.service import record
-from avycenna.auth.actor import auth_required, current_user
-from avycenna.grants.access import grant_details
+from avycenna.audit.service import grant_details, record
+from avycenna.actor import auth_required, current_user
 from avycenna.patients import service
 from avycenna.patients.schemas import (GiveConsentSchema, IdVerificationSchema, NewIdVerificationSchema,
                                        NewPatientSchema, PatchPatientSchema, PatientListArgs,
@@ -41,7 +41,7 @@ class PatientItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, patient_id):
         """Read one of your patients, or a patient whose `profile` you may see under a grant."""
-        patient = service.readable_patient(current_user(), patient_id)
+        patient = access.readable_patient(current_user(), patient_id)
         record("patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id,
                **grant_details())
         return patient

@@ -10,20 +10,18 @@ import io
 import json
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from operator import itemgetter
 
 from peewee import fn
 
-from avycenna.audit.service import record
-from avycenna.clock import isoformat
+from avycenna.audit.service import grant_details, record
+from avycenna.clock import ms_to_iso
 from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.wearables.types import ASLEEP_CODES, CUMULATIVE, SLEEP_STAGES, TYPES
 from avycenna.webhooks.events import emit_ingested
 
-EPOCH = datetime(1970, 1, 1)
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
 CHUNK = 2000  # rollup rows per INSERT statement (11 parameters each stays under every driver's limit)
@@ -314,18 +312,6 @@ def ingest(patient, source, rows, user_id=None):
             "inserted_by_type": Counter(map(itemgetter(0), new))}
 
 
-def ms_to_iso(ms):
-    """Epoch milliseconds → `2026-11-20T08:00:00Z` (milliseconds shown when present)."""
-    if ms is None:
-        return None
-    return isoformat(EPOCH + timedelta(milliseconds=ms))
-
-
-def iso_to_ms(value):
-    """A (naive UTC) datetime → epoch milliseconds."""
-    return int(value.replace(tzinfo=timezone.utc).timestamp() * 1000)
-
-
 def present_sample(row):
     """A stored sample in its public form (value shaped by type)."""
     spec = TYPES[row.type]
@@ -417,8 +403,6 @@ def _one_source_per_hour(patient, type_name, first_hour, end_ms):
 
 def read_summaries(patient, type_names, bucket, start_ms, end_ms):
     """Several types' summaries read at once (a chart page): {type: buckets}, one audit event."""
-    from avycenna.grants.access import grant_details
-
     data = {type_name: summary(patient, type_name, bucket, start_ms, end_ms) for type_name in type_names}
     record("wearables.summary.read", patient_id=patient.id, target_type="wearables", types=list(type_names),
            bucket=bucket, **grant_details())
@@ -427,8 +411,6 @@ def read_summaries(patient, type_names, bucket, start_ms, end_ms):
 
 def read_summary(patient, type_name, bucket, start_ms, end_ms):
     """The summary as a caller reads it: audited, naming the grant the access went through."""
-    from avycenna.grants.access import grant_details
-
     data = summary(patient, type_name, bucket, start_ms, end_ms)
     record("wearables.summary.read", patient_id=patient.id, target_type="wearables", type=type_name,
            bucket=bucket, **grant_details())

@@ -3,14 +3,14 @@ from datetime import timedelta
 
 from flask import current_app, request
 from flask.views import MethodView
-from avycenna.api import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna import jsonbody
-from avycenna.audit.service import record
-from avycenna.auth.actor import auth_required
-from avycenna.clock import utcnow
+from avycenna.audit.service import grant_details, record
+from avycenna.actor import auth_required
+from avycenna.clock import iso_to_ms, utcnow
 from avycenna.errors import fail, validation_error
-from avycenna.grants.access import grant_details, require_patient_access
+from avycenna.access import require_patient_access
 from avycenna.pagination import cursor_position, paginate
 from avycenna.schemas import whole_list
 from avycenna.wearables import service, sources
@@ -51,7 +51,7 @@ def time_range(args):
         validation_error(["query", "end"], "end must be after start.")
     if end - start > MAX_RANGE:
         validation_error(["query", "end"], "The range may be at most 366 days.")
-    return service.iso_to_ms(start), service.iso_to_ms(end)
+    return iso_to_ms(start), iso_to_ms(end)
 
 
 @blp.route("/wearables/types")

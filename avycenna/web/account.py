@@ -7,7 +7,7 @@ from avycenna.api_keys.schemas import NewKeySchema
 from avycenna.billing.service import current_subscription
 from avycenna.encounters.service import list_own
 from avycenna.grants.service import incoming
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.patients import own_patients
 from avycenna.web.sessions import page_user, signin_required

@@ -6,7 +6,7 @@ from avycenna.audit.service import record
 from avycenna.auth.schemas import ChangePasswordSchema
 from avycenna.auth.sessions import end_sign_ins
 from avycenna.auth.users import change_password, fresh
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import submit
 from avycenna.web.sessions import current_browser_session, page_user, sign_out, signin_required
 

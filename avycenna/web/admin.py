@@ -5,7 +5,7 @@ from avycenna.admin import users as accounts
 from avycenna.auth.models import ROLES
 from avycenna.billing import service as billing
 from avycenna.patients import service as patients
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 

@@ -17,7 +17,7 @@ from avycenna.checkout import service as checkouts
 from avycenna.encounters.service import latest_query
 from avycenna.errors import ApiError
 from avycenna.patients import service as patients
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome
 from avycenna.web.patients import CHOICES, add_patient, id_verification_action, own_patients
 from avycenna.web.sessions import page_user

@@ -5,10 +5,10 @@ from flask import flash, redirect, render_template, request, url_for
 from avycenna.auth.models import STAFF_ROLES
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import AnswerSchema, CloseSchema, NewMessageSchema
-from avycenna.grants.access import shown_identities
+from avycenna.access import shown_identities
 from avycenna.encounters.patient_view import queue_facts, waited
-from avycenna.grants.from_encounter import access_state, request_for_encounter
-from avycenna.web import bp
+from avycenna.encounters.access_request import access_state, request_for_encounter
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required
 

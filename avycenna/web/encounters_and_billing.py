@@ -6,7 +6,7 @@ from avycenna.billing.plans import all_plans, find_plan
 from avycenna.encounters import service as encounters
 from avycenna.encounters.schemas import NewMessageSchema
 from avycenna.encounters.submission import pending_reasons
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.checkout import REASONS
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, signin_required

@@ -1,5 +1,5 @@
 """Template filters shared by the pages."""
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 
 # Audit actions as the access log shows them; any other reads as its code with dots as spaces.
 ACTIONS = {

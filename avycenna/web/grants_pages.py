@@ -6,14 +6,15 @@ from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.audit import queries as audit_log
 from avycenna.auth.models import STAFF_ROLES
-from avycenna.clock import utcnow
+from avycenna.clock import iso_to_ms, utcnow
 from avycenna.grants import service as grants
-from avycenna.grants.access import require_patient_access, shown_identity
+from avycenna.access import require_patient_access, shown_identity
 from avycenna.grants.models import SCOPES, Grant
 from avycenna.grants.present import present_all
 from avycenna.grants.schemas import NewGrantSchema
 from avycenna.wearables import service as wearables
-from avycenna.web import bp, charts
+from avycenna.web import charts
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.patients import own_patients
 from avycenna.web.sessions import page_user, signin_required
@@ -21,12 +22,6 @@ from avycenna.web.sessions import page_user, signin_required
 RANGES = {"24h": (timedelta(hours=24), "hour"), "7d": (timedelta(days=7), "day"),
           "30d": (timedelta(days=30), "day"), "90d": (timedelta(days=90), "day")}
 RANGE_LABELS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
-
-
-def patient_access(user, patient):
-    """The grants on this patient, for its page."""
-    return {"grants": [g for g in grants.incoming(user).order_by(Grant.created_at.desc())
-                       if g.patient_id == patient.id]}
 
 
 @bp.app_template_global()
@@ -116,7 +111,7 @@ def console_patient(patient_id):
     identity = shown_identity(page_user(), patient, "console.patient")
     key, start, end, bucket = chart_range(utcnow())
     data = wearables.read_summaries(patient, [spec.type for spec in charts.CHARTS], bucket,
-                                    wearables.iso_to_ms(start), wearables.iso_to_ms(end))  # one audit event
+                                    iso_to_ms(start), iso_to_ms(end))  # one audit event
     drawn = [(spec, charts.render(spec, data[spec.type], start, end, bucket)) for spec in charts.CHARTS]
     return render_template("web/console_patient.html", patient=patient, identity=identity, charts=drawn,
                            who=identity.name if identity else unnamed(patient.id), range=key,

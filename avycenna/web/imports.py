@@ -8,14 +8,12 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import abort
 
 from avycenna.errors import ApiError
-from avycenna.grants.access import require_patient_access
+from avycenna.access import require_patient_access
 from avycenna.imports import service
 from avycenna.imports.models import WearableImport
 from avycenna.imports.upload import receive_upload
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.sessions import page_user, signin_required
-
-UPLOAD_ENDPOINTS = ("web.upload_import",)
 
 
 def recent_imports(patient):

@@ -2,10 +2,13 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.audit.service import record
+from avycenna.grants import service as grants
+from avycenna.grants.models import Grant
 from avycenna.patients import service as patients
 from avycenna.patients.models import DOCUMENT_TYPES, RELATIONSHIPS, SEXES_AT_BIRTH
 from avycenna.patients.schemas import NewIdVerificationSchema, NewPatientSchema, PatchPatientSchema
-from avycenna.web import bp, words
+from avycenna.web import words
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, flash_outcome, submit
 from avycenna.web.sessions import page_user, safe_next, signin_required
 
@@ -19,6 +22,12 @@ CHOICES = {"relationships": [(code, words.relationship_label(code)) for code in 
 def own_patients(user):
     """The account's (non-archived) patients, oldest first."""
     return patients.list_patients(user, 100, None)["data"]
+
+
+def patient_access(user, patient):
+    """The grants on this patient: the clinicians with access, shown on its page."""
+    return {"grants": [g for g in grants.incoming(user).order_by(Grant.created_at.desc())
+                       if g.patient_id == patient.id]}
 
 
 def add_patient(user, form):
@@ -44,8 +53,6 @@ def create_patient():
 
 
 def render_patient(patient, errors=None, status=200, values=None, section=None):
-    from avycenna.web.grants_pages import patient_access  # the clinicians with access, on the same page
-
     return render_template("web/patient.html", patient=patient, errors=errors or {}, section=section,
                            values=values or {k: getattr(patient, k) for k in PATIENT_FIELDS},
                            consent=patients.consent_text(), consent_ok=patients.has_current_consent(patient),

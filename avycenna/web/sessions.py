@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from avycenna.auth.actor import Actor
+from avycenna.actor import Actor
 from avycenna.auth.sessions import end_browser_session, live_browser_session, start_browser_session
 
 

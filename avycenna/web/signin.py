@@ -12,7 +12,7 @@ from avycenna.auth.models import STAFF_ROLES
 from avycenna.auth.schemas import LoginSchema, OtpSendSchema, OtpVerifySchema
 from avycenna.auth.signin import password_login
 from avycenna.auth.users import find_user_by_email
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 from avycenna.web.forms import attempt, parse
 from avycenna.web.sessions import page_user, safe_next, sign_in, sign_out
 

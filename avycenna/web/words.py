@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pycountry
 
-from avycenna.web import bp
+from avycenna.web.blueprint import bp
 
 RELATIONSHIPS = {"self": "Myself", "spouse": "Spouse or partner", "child": "Child", "parent": "Parent",
                  "guardian": "Guardian", "dependent": "Dependent", "other": "Someone else"}

@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from flask import g, has_app_context
 
-from avycenna.clock import isoformat, utcnow
+from avycenna.clock import isoformat, ms_to_iso, utcnow
 from avycenna.ids import new_id
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -116,8 +116,6 @@ def emit_grant(event_type, grant):
 def emit_ingested(patient, source, new_rows, duplicates):
     """After a wearable batch stored new samples: counts per type and their time range
     (counted only when an endpoint subscribes: a batch has up to 10,000 rows)."""
-    from avycenna.wearables.service import ms_to_iso
-
     endpoints = subscribers("wearables.ingested", [patient.account_id]) if new_rows else []
     if not endpoints:
         return []

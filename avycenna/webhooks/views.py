@@ -2,7 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from avycenna.auth.actor import auth_required, current_user
+from avycenna.actor import auth_required, current_user
 from avycenna.pagination import paginate
 from avycenna.schemas import PageArgs, page_schema
 from avycenna.webhooks import service

@@ -8,14 +8,15 @@ even where anonymous callers are allowed, and so are two credentials at once
 (`X-API-Key` and `Authorization`: which one acts is ambiguous). The browser session cookie is never
 looked at here.
 """
-import hashlib
-import hmac
 from dataclasses import dataclass
 from functools import wraps
 from typing import Optional
 
-from flask import current_app, g, request
+from flask import g
 
+from avycenna.api_keys.service import resolve_key, touch
+from avycenna.auth.tokens import decode_access_token
+from avycenna.auth.users import user_by_id
 from avycenna.errors import ApiError, fail
 
 AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="avycenna"'}
@@ -50,16 +51,6 @@ class Actor:
         return self.user.role if self.user is not None else None
 
 
-def client_ip():
-    return request.remote_addr or "unknown"
-
-
-def ip_hash(ip=None):
-    """Salted hash of the client IP: the raw address is never stored."""
-    secret = current_app.secret_key.encode()
-    return hmac.new(secret, b"ip:" + (ip or client_ip()).encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _presented(request):
     """(kind, value) of the credential on `request`, or (None, None)."""
     # The WSGI keys `request.headers` reads, read directly: its lookup raises and catches when absent.
@@ -85,10 +76,6 @@ def _presented(request):
 
 
 def _resolve(request):
-    from avycenna.api_keys.service import resolve_key, touch
-    from avycenna.auth.tokens import decode_access_token
-    from avycenna.auth.users import user_by_id
-
     kind, value = _presented(request)
     if kind is None:
         return Actor("anonymous"), None

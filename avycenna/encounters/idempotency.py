@@ -14,8 +14,8 @@ from datetime import timedelta
 from flask import current_app, g, request
 from peewee import IntegrityError
 
-from avycenna.agent.models import IdempotencyRecord
-from avycenna.auth.actor import ip_hash
+from avycenna.encounters.models import IdempotencyRecord
+from avycenna.http import ip_hash
 from avycenna.clock import utcnow
 from avycenna.errors import validation_error
 

@@ -10,13 +10,14 @@ pay for it:
   invoice for the encounter (`ENCOUNTER_PRICE`).
 
 When the payment that covers an encounter arrives, every encounter it covers moves on
-(`settle_waiting`). An encounter submitted under the subscription has its open one-off
+(`submission.settle_waiting`). An encounter submitted under the subscription has its open one-off
 invoice (if the person made one before subscribing) voided, so nobody pays twice; a
 cancelled encounter's open invoice is voided too.
 """
+from avycenna.audit.service import record
 from avycenna.billing.models import Invoice
 from avycenna.billing.plans import find_plan
-from avycenna.db import locked, transaction
+from avycenna.billing.service import current_subscription, encounter_invoice
 from avycenna.encounters.models import Encounter
 
 WAITING_SUBSCRIPTION = ("pending", "past_due")
@@ -25,8 +26,6 @@ WAITING_SUBSCRIPTION = ("pending", "past_due")
 def waiting_subscription_invoice(account_id):
     """The open invoice of the account's not-yet-active subscription whose plan includes
     encounters (paying it will cover a waiting encounter), or None."""
-    from avycenna.billing.service import current_subscription
-
     subscription = current_subscription(account_id)
     if subscription is None or subscription.status not in WAITING_SUBSCRIPTION:
         return None
@@ -44,8 +43,6 @@ def invoice_to_pay(encounter, reasons):
     missing subscription: a plan used up needs the one-off); else the encounter's
     one-off invoice, created when missing. Call inside a write transaction.
     """
-    from avycenna.billing.service import encounter_invoice
-
     if "subscription_required" in reasons:
         plan_invoice = waiting_subscription_invoice(encounter.account_id)
         if plan_invoice is not None and open_one_off(encounter) is None:
@@ -61,8 +58,6 @@ def open_one_off(encounter):
 
 def void_one_off(encounter):
     """Void the encounter's open one-off invoice (a conditional update); True when one was voided."""
-    from avycenna.audit.service import record
-
     invoice = open_one_off(encounter)
     if invoice is None:
         return False
@@ -81,34 +76,3 @@ def waiting_encounters(account_id=None):
     if account_id is not None:
         query = query.where(Encounter.account == account_id)
     return [row.id for row in query.order_by(Encounter.checked_out_at, Encounter.id)]
-
-
-def settle_waiting(account_id=None):
-    """Move on every waiting encounter of the account (every account when None).
-
-    Each one is submitted when nothing is pending any more (a paid plan covers it, its
-    allowance permitting); one still waiting on payment gets the invoice that pays for
-    it (a one-off when the plan is used up or was cancelled). Returns the ids submitted.
-    Called after a subscription invoice is paid, after a subscription is cancelled, and
-    by `flask --app app housekeeping`.
-    """
-    from avycenna.encounters.submission import release
-
-    submitted = []
-    for encounter_id in waiting_encounters(account_id):
-        if settle_one(encounter_id, release(encounter_id)):
-            submitted.append(encounter_id)
-    return submitted
-
-
-@transaction
-def settle_one(encounter_id, reasons):
-    """After `release`: True when the encounter went; else make sure its invoice exists.
-
-    Reads the encounter under a row lock, so two settles never make two invoices."""
-    encounter = locked(Encounter.select().where(Encounter.id == encounter_id)).first()
-    if encounter.status == "submitted":
-        return True
-    if encounter.status == "awaiting_checkout":
-        invoice_to_pay(encounter, reasons)
-    return False

@@ -3,16 +3,16 @@
 The console's encounter page shows how: the holder's e-mail (to write to them) and a
 one-click request. `POST /api/v1/encounters/{id}/access-request` is the same call.
 """
+from avycenna.encounters.service import assigned_encounter
 from avycenna.errors import fail
 from avycenna.grants.models import Grant
+from avycenna.grants.service import effective_status, request_grant
 
 ENCOUNTER_SCOPES = ("profile", "wearables")
 
 
 def holder_of(clinician, encounter_id):
     """The account holder (a User) of an encounter `clinician` took; 404 otherwise, 409 without one."""
-    from avycenna.encounters.service import assigned_encounter
-
     encounter = assigned_encounter(clinician, encounter_id)
     if encounter.account_id is None or not encounter.account.is_active:
         fail(409, "This encounter has no account holder to ask.")
@@ -21,8 +21,6 @@ def holder_of(clinician, encounter_id):
 
 def access_state(clinician, encounter):
     """For the encounter page: the clinician's grant on this patient or to this holder, newest first."""
-    from avycenna.grants.service import effective_status
-
     if encounter.account_id is None:
         return None
     for grant in (Grant.select().where((Grant.clinician == clinician.id)
@@ -36,8 +34,6 @@ def access_state(clinician, encounter):
 
 def request_for_encounter(clinician, encounter_id, scopes=ENCOUNTER_SCOPES):
     """Ask the encounter's holder for `scopes` (once: a pending or active request is returned)."""
-    from avycenna.grants.service import request_grant
-
     encounter, holder = holder_of(clinician, encounter_id)
     existing = access_state(clinician, encounter)
     if existing is not None:

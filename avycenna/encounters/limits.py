@@ -8,8 +8,8 @@ configured storage, so processes sharing Redis share the budget.
 """
 from flask import current_app, g, request
 
-from avycenna.agent.idempotency import is_replay
-from avycenna.auth.actor import ip_hash
+from avycenna.encounters.idempotency import is_replay
+from avycenna.http import ip_hash
 from avycenna.encounters.tokens import digest
 from avycenna.ratelimit import limiter
 

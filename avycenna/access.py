@@ -10,44 +10,26 @@ grant with the `profile` scope, or while they hold (took and have not closed) an
 that patient (`identity_access`). Every page and endpoint that names a patient asks it, and
 every such read by a clinician is audited with the grant it went through.
 """
-import uuid
-
 from flask import g
 
-from avycenna.audit.service import record, record_refusal
-from avycenna.auth.actor import current_user
-from avycenna.errors import fail
+from avycenna.audit.service import record
+from avycenna.actor import current_user
+from avycenna.errors import DENIED, fail
 from avycenna.grants.models import SCOPES
-from avycenna.grants.service import DENIED, active_grant, active_grants
+from avycenna.grants.service import active_grant, active_grants
 from avycenna.patients.models import Patient
+from avycenna.patients.service import owned_patient, patient_uuid, refuse
 
 HELD_STATUSES = ("in_review", "answered")  # an encounter a clinician took and still holds
-
-
-def _uuid(patient_id):
-    try:
-        return uuid.UUID(str(patient_id))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def refuse(patient_id, scope=None, action=None):
-    """The 404 that reveals nothing; an attempt on an existing patient is audited first."""
-    pid = _uuid(patient_id)
-    if pid is not None and Patient.select().where(Patient.id == pid).exists():
-        details = {k: v for k, v in (("scope", scope), ("attempted", action)) if v}
-        record_refusal("patient.access", patient_id=pid, target_type="patient", target_id=pid, **details)
-    fail(404, DENIED)
 
 
 def _live_patient(patient_id):
     """The non-archived patient with this id (or None); resets `g.access_grant`."""
     g.access_grant = None
-    try:
-        patient_uuid = uuid.UUID(str(patient_id))
-    except ValueError:
+    pid = patient_uuid(patient_id)
+    if pid is None:
         fail(404, DENIED)
-    return Patient.get_or_none((Patient.id == patient_uuid) & Patient.archived_at.is_null())
+    return Patient.get_or_none((Patient.id == pid) & Patient.archived_at.is_null())
 
 
 def require_patient_access(patient_id, scope, owner_only=False):
@@ -57,7 +39,7 @@ def require_patient_access(patient_id, scope, owner_only=False):
     events can name it.
     """
     user = current_user()
-    pid = _uuid(patient_id)
+    pid = patient_uuid(patient_id)
     patient = Patient.get_or_none((Patient.id == pid) & Patient.archived_at.is_null()) if pid else None
     g.access_grant = None
     if patient is not None and user is not None:
@@ -68,6 +50,19 @@ def require_patient_access(patient_id, scope, owner_only=False):
             if g.access_grant is not None:
                 return patient
     refuse(patient_id, scope)
+
+
+def readable_patient(user, patient_id):
+    """The caller's own patient (archived too), or one a clinician's active `profile` grant covers.
+
+    Anyone else gets the 404 of the grant rule, which reveals nothing.
+    """
+    patient = owned_patient(user, patient_id, include_archived=True)
+    if patient is not None:
+        return patient
+    if user.role != "clinician":
+        refuse(patient_id, "profile", "read")
+    return require_patient_access(patient_id, "profile")
 
 
 def patient_scopes(user, patient):
@@ -88,12 +83,6 @@ def readable_scopes(patient_id):
             g.access_grant = grants[0] if grants else None
             return patient, scopes
     refuse(patient_id, "any")
-
-
-def grant_details():
-    """Audit details naming the grant the current access went through, if any."""
-    grant = g.get("access_grant")
-    return {"grant_id": grant.id} if grant is not None else {}
 
 
 # Identity ---------------------------------------------------------------------------------
