@@ -211,17 +211,17 @@ def test_a_browser_page_from_another_origin_is_refused(url, app):
                          timeout=10).status_code == 200
 
 
-def test_the_readme_client_example_works(url, key_for, make_user):
-    """The README's Python example, run as written against the live server (its key and URL swapped in)."""
+def test_the_docs_client_example_works(url, key_for, make_user):
+    """The docs' Python client example, run as written against the live server (its key and URL swapped in)."""
     import contextlib
     import io
     import os
     import re
     import textwrap
 
-    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")) as fh:
-        readme = fh.read()
-    code = re.search(r"```python\n# the official Python client.*?\n(.*?)```", readme, re.S).group(1)
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "agents-and-mcp.md")) as fh:
+        page = fh.read()
+    code = re.search(r"```python\n# the official Python client.*?\n(.*?)```", page, re.S).group(1)
     code = (code.replace("avk_…", key_for(make_user())["X-API-Key"]).replace("http://127.0.0.1:8000", url)
             .replace("…500+ characters…", QUERY[:600]))
     namespace = {}
