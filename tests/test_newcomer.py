@@ -25,13 +25,22 @@ def open_dir():
 
 
 def make_chromium(tmp_path, path_dirs):
-    """`make chromium` as a user who is not root, with only `path_dirs` on PATH."""
+    """`make chromium` as a user who is not root, with only `path_dirs` on PATH.
+
+    make reads a copy of the Makefile in `tmp_path`: the checkout may sit in a folder only its
+    owner can enter (`mktemp -d`, a private home), and the user running make is someone else.
+    The chromium target needs nothing else from the checkout."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    checkout.chmod(0o755)
+    shutil.copyfile(os.path.join(ROOT, "Makefile"), checkout / "Makefile")
+    (checkout / "Makefile").chmod(0o644)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(mode=0o755, exist_ok=True)
     for tool in ("make", "sh", "id"):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     env = {"PATH": os.pathsep.join([str(bin_dir), *path_dirs]), "HOME": str(tmp_path)}
-    command = ["make", "-s", "-C", ROOT, "chromium", f"CHROMIUM={MISSING}"]
+    command = ["make", "-s", "-C", str(checkout), "chromium", f"CHROMIUM={MISSING}"]
     if os.geteuid() == 0:
         command = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups", *command]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
