@@ -12,7 +12,7 @@ storage and moving window flask-limiter itself uses), once per request: on Redis
 hit and the window read for the headers go out as one round trip. Named budgets on
 single routes (sign-in, OTP, agent queries) and the pages' budget are flask-limiter's
 decorators (`limiter.shared_limit`, `limiter.limit`). Resolving flask-limiter's generic
-limits cost a quarter of every request (see the README's performance section), so it
+limits cost a quarter of every request (measured with cProfile), so it
 runs only where such a budget applies: in the decorated views, and before each page.
 """
 import logging
@@ -48,7 +48,7 @@ class MemoryStorage(limits_storage.MemoryStorage):
 
     limits' own class starts a new timer thread 10 ms after each hit to sweep them: under
     load that is a hundred threads a second, each taking the interpreter lock from the
-    requests (about a tenth of the server's time in the README's profile). The sweep only
+    requests (about a tenth of the server's time under wrk, by py-spy). The sweep only
     frees memory: every count and window is computed from the entries' own times, so when a
     sweep runs changes no answer. The sweep itself is limits' own. Registered for the
     `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too."""

@@ -11,11 +11,10 @@ import pytest
 CHROMIUM = os.environ.get("AVYCENNA_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Screenshots go to tests/artifacts/ (ignored by git) on every run; with
-# AVYCENNA_UPDATE_SCREENSHOTS=1 they refresh docs/screenshots/ (shown in docs/pages.md) instead.
+# Screenshots of what the browser tests check go to tests/artifacts/ (ignored by git); the
+# documentation's own are made by docs/screenshots/take.py.
 ROOT = os.path.dirname(os.path.dirname(__file__))
-SCREENSHOTS = (os.path.join(ROOT, "docs", "screenshots") if os.environ.get("AVYCENNA_UPDATE_SCREENSHOTS")
-               else os.path.join(ROOT, "tests", "artifacts"))
+SCREENSHOTS = os.path.join(ROOT, "tests", "artifacts")
 
 
 class LiveServer:
