@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from tests.agent_helpers import QUERY
 from tests.conftest import free_port
 from tests.test_readme_walkthrough import smtp  # noqa: F401 (fixture: a loopback SMTP server)
-from tests.web_fixtures import browser, sign_in_with_password  # noqa: F401 (fixture)
+from tests.web_fixtures import sign_in_with_password
 
 ROOT = os.path.dirname(os.path.dirname(__file__))
 NGINX = os.environ.get("AVYCENNA_TEST_NGINX", "/usr/sbin/nginx")
@@ -176,7 +176,7 @@ def test_each_client_address_has_its_own_budget_and_a_forged_one_is_ignored(prox
     assert int(other.headers["X-RateLimit-Remaining"]) == 4
 
 
-def test_pages_keep_the_secure_cookie_and_docs_load(proxied, browser, make_user):  # noqa: F811
+def test_pages_keep_the_secure_cookie_and_docs_load(proxied, browser, make_user):
     base, _, _ = proxied
     user = make_user(password=PASSWORD, name="Robin Proxy")
     context = browser.new_context(base_url=base, ignore_https_errors=True)
