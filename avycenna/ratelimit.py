@@ -159,9 +159,8 @@ def spend_budget(request, g):
     with Retry-After once it is used up."""
     if not budgeted(request):
         return
-    app = current_app._get_current_object()
-    item, allowed, remaining, reset = app.extensions["avycenna_budgets"].spend(
-        credential_limit(g.actor, app.config), credential_key(g.actor))
+    item, allowed, remaining, reset = current_app.extensions["avycenna_budgets"].spend(
+        credential_limit(g.actor, current_app.config), credential_key(g.actor))
     g.budget = (item.amount, remaining, reset)
     if not allowed:
         raise ApiError(429, f"Rate limit exceeded: {item}.", {"Retry-After": str(max(int(reset - time.time()), 1))})
@@ -200,7 +199,7 @@ def check_named_limits():
 def _limiter_checked():
     """Whether flask-limiter checked a limit in this request (it keeps its state on the
     request context from its first check on)."""
-    return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+    return hasattr(request_ctx, "_limiter_request_context")
 
 
 def named_limit_headers(response, request, g):
