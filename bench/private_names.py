@@ -1,6 +1,8 @@
-"""`python -m bench.private_names [N]`: what each private-name shortcut still buys, in process.
+"""`python -m bench.private_names [N] [pg]`: what each private-name shortcut still
+buys, in process.
 
-Requests go straight through the WSGI app (no sockets, SQLite, rate limits on), N per case
+Requests go straight through the WSGI app (no sockets, SQLite, or with `pg` a fresh
+PostgreSQL database, memory rate limits on), N per case
 (default 2,000), timed in CPU seconds of this process (timer threads included) so a busy
 neighbour on a shared machine matters less than wall time would. Each variant undoes one
 shortcut; rounds interleave the variants, and the median per case is reported as the
@@ -16,7 +18,7 @@ from flask import g, request
 from werkzeug.test import EnvironBuilder
 
 from bench.overhead import LIMIT, credentials
-from bench.setup import make_instance
+from bench.setup import drop_pg_database, make_instance, pg_database
 
 ROUNDS = 5
 
@@ -42,7 +44,12 @@ def variants(app):
     checks = app.before_request_funcs[None]
     ours = ratelimit.MemoryStorage.__dict__["_MemoryStorage__schedule_expiry"]
     theirs = LimitsMemory.__dict__["_MemoryStorage__schedule_expiry"]
-    return {
+    from playhouse.pool import PooledPostgresqlDatabase
+
+    from avycenna import db
+
+    prepared_first = db.Prepared.first
+    flips = {
         "_get_current_object in pipeline": (
             lambda: (swap(app.before_request_funcs[None], pipeline.before_request, plain_before),
                      swap(app.after_request_funcs[None], pipeline.after_request, plain_after)),
@@ -54,13 +61,34 @@ def variants(app):
         # flask-limiter's own before-request check back on every request (as init_app left it)
         "flask-limiter hooks taken over": (lambda: checks.append(ratelimit.limiter._check_request_limit),
                                            lambda: checks.remove(ratelimit.limiter._check_request_limit)),
+        # the account and API-key lookups built and run as plain Peewee queries every time
+        "Prepared (peewee's cursor wrapper)": (
+            lambda: setattr(db.Prepared, "first", lambda self, *params: self._build(*params).first()),
+            lambda: setattr(db.Prepared, "first", prepared_first)),
     }
+    if isinstance(db.database.obj, db.PostgresPool):
+        flips["PostgresPool (peewee's pool hooks)"] = (
+            lambda: (setattr(db.PostgresPool, "_is_closed", PooledPostgresqlDatabase._is_closed),
+                     setattr(db.PostgresPool, "_close", PooledPostgresqlDatabase._close)),
+            lambda: (delattr(db.PostgresPool, "_is_closed"), delattr(db.PostgresPool, "_close")))
+    return flips
 
 
-def main(count=2000):
+def main(count=2000, database_url=None):
+    """`database_url` "pg": a fresh database on the benchmarks' PostgreSQL, dropped after."""
+    if database_url == "pg":
+        url = pg_database()
+        try:
+            return measure(count, url)
+        finally:
+            drop_pg_database(url)
+    return measure(count, database_url)
+
+
+def measure(count, database_url):
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as instance:
-        app, _, key = make_instance(instance)
+        app, _, key = make_instance(instance, database_url)
         app.config.update(RATELIMIT_JWT=LIMIT, RATELIMIT_API_KEY=LIMIT, RATELIMIT_ANONYMOUS=LIMIT)
         token, key = credentials(app, key)
         cases = {"/health": ("/health", {}),
@@ -101,4 +129,4 @@ def main(count=2000):
 
 
 if __name__ == "__main__":
-    main(*[int(n) for n in sys.argv[1:2]])
+    main(*[int(n) for n in sys.argv[1:2]], *sys.argv[2:3])

@@ -79,3 +79,45 @@ def test_flask_limiter_hooks_and_prefix_are_where_ratelimit_takes_them(app, clie
 def test_shortcuts_that_saved_under_5_percent_are_gone(app, removed):
     """Flask's own `ensure_sync` again: caching its answer saved under 3 %."""
     assert type(app) is Flask
+
+
+def test_peewee_cursor_wrapper_still_turns_prepared_rows_into_models(app, make_user, key_for):
+    """avycenna/db.py's `Prepared` runs the per-request lookups (the caller's account, their
+    API key with its owner) from SQL compiled once, through the query's own
+    `_get_cursor_wrapper`, keeping the wrapper (`initialized`, `process_row`) after the first
+    row: 79-117 % of an authenticated request without it. Same rows as the plain query."""
+    from peewee import BaseModelCursorWrapper, ModelObjectCursorWrapper, Select
+
+    from avycenna.api_keys.models import ApiKey
+    from avycenna.api_keys.service import KEY_WITH_OWNER, hash_key
+    from avycenna.auth.users import USER_BY_ID
+    from avycenna.db import database
+
+    assert callable(Select._get_cursor_wrapper)
+    assert callable(BaseModelCursorWrapper.process_row) and callable(ModelObjectCursorWrapper.process_row)
+    user = make_user()
+    key = key_for(user)["X-API-Key"]
+    with app.app_context(), database.obj.connection_context():
+        for _ in range(2):  # the first run sets the wrapper up, the second reuses it
+            found = USER_BY_ID.first(user.id)
+            assert (found.id, found.email, found.role) == (user.id, user.email, user.role)
+            row = KEY_WITH_OWNER.first(hash_key(key))
+            plain = ApiKey.select().where(ApiKey.key_hash == hash_key(key)).get()
+            assert row.id == plain.id and row.user.id == user.id and row.user.email == user.email
+            assert "user" in row.__rel__  # the owner came from the join, not a second query
+        assert USER_BY_ID.first("usr_nobody") is None
+
+
+def test_peewee_pool_still_checks_connections_through_the_hooks_postgres_pool_overrides():
+    """avycenna/db.py's PostgresPool skips peewee's `SELECT 1` at check-out for a connection
+    back in the pool within a second, by overriding the pool's `_is_closed` and `_close`."""
+    import inspect
+
+    from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
+
+    from avycenna.db import PostgresPool
+
+    assert list(inspect.signature(PooledDatabase._close).parameters) == ["self", "conn", "close_conn"]
+    assert list(inspect.signature(PooledPostgresqlDatabase._is_closed).parameters) == ["self", "conn"]
+    assert "self._is_closed(conn)" in inspect.getsource(PooledDatabase._connect)
+    assert {"_is_closed", "_close"} <= set(vars(PostgresPool))
