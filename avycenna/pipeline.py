@@ -14,7 +14,7 @@ Each step is handed the request and `g` (after the view, the response first): an
 attribute read through Flask's context-local proxies costs about as much as a Python call
 chain of four, and the steps made some thirty of them on every request. The two hooks
 take the objects behind the proxies with werkzeug's `_get_current_object()` (a private
-name): without it the same steps cost 9-16 % more per request (bench/private_names.py,
+name): without it a request costs 5-11 % more (bench/private_names.py,
 docs/performance.md); tests/test_private_names.py fails if werkzeug drops it.
 """
 from flask import g, request

@@ -51,7 +51,10 @@ class MemoryStorage(limits_storage.MemoryStorage):
     requests (about a tenth of the server's time under wrk, by py-spy). The sweep only
     frees memory: every count and window is computed from the entries' own times, so when a
     sweep runs changes no answer. The sweep itself is limits' own. Registered for the
-    `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too."""
+    `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too.
+    It overrides limits' name-mangled `_MemoryStorage__schedule_expiry`: kept because it
+    saves 7-12 % of an authenticated request (docs/performance.md#private-names);
+    tests/test_private_names.py fails if limits renames it."""
 
     STORAGE_SCHEME = ["memory"]
     SWEEP_EVERY = 1.0  # seconds
@@ -219,7 +222,9 @@ def init_app(app):
     """flask-limiter set up for this app, its three hooks taken over: its before-request check
     resolves every limit of every request, so it runs only before the pages
     (`check_named_limits`) and in the decorated views; its after-request and teardown steps
-    run only where it checked something. Call after `pipeline.init_app`."""
+    run only where it checked something. Call after `pipeline.init_app`. The hooks are
+    flask-limiter's private names: kept because its check on every request costs 24-55 % of
+    one (docs/performance.md#private-names); tests/test_private_names.py pins them."""
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]

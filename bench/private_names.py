@@ -1,4 +1,4 @@
-"""`python -m bench.private_names [N] [pg]`: what each private-name shortcut still
+"""`python -m bench.private_names [N] [pg|sqlite] [cpu|wall]`: what each private-name shortcut still
 buys, in process.
 
 Requests go straight through the WSGI app (no sockets, SQLite, or with `pg` a fresh
@@ -74,18 +74,22 @@ def variants(app):
     return flips
 
 
-def main(count=2000, database_url=None):
-    """`database_url` "pg": a fresh database on the benchmarks' PostgreSQL, dropped after."""
+def main(count=2000, database_url=None, clock="cpu"):
+    """`database_url` "pg": a fresh database on the benchmarks' PostgreSQL, dropped after;
+    `clock` "wall": wall time, which counts waiting on the database (CPU time does not)."""
+    if database_url == "sqlite":
+        database_url = None
     if database_url == "pg":
         url = pg_database()
         try:
-            return measure(count, url)
+            return measure(count, url, clock)
         finally:
             drop_pg_database(url)
-    return measure(count, database_url)
+    return measure(count, database_url, clock)
 
 
-def measure(count, database_url):
+def measure(count, database_url, clock):
+    timer = time.perf_counter if clock == "wall" else time.process_time
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as instance:
         app, _, key = make_instance(instance, database_url)
@@ -99,12 +103,12 @@ def measure(count, database_url):
                     for name, (path, headers) in cases.items()}
 
         def run(environ):
-            start = time.process_time()
+            start = timer()
             for _ in range(count):
                 body = app.wsgi_app(dict(environ), lambda status, headers, exc_info=None: None)
                 b"".join(body)
                 getattr(body, "close", lambda: None)()
-            return time.process_time() - start
+            return timer() - start
 
         flips = variants(app)
         times = {(v, c): [] for v in ["today", *flips] for c in cases}
@@ -119,7 +123,7 @@ def measure(count, database_url):
                         times[(name, case)].append(run(environ))
                     finally:
                         redo()
-    print(f"{count} requests per case, {ROUNDS} interleaved rounds, CPU time, median")
+    print(f"{count} requests per case, {ROUNDS} interleaved rounds, {clock} time, median")
     for case in cases:
         base = statistics.median(times[("today", case)])
         print(f"{case}: today {base / count * 1e6:.0f} µs/request")
@@ -129,4 +133,4 @@ def measure(count, database_url):
 
 
 if __name__ == "__main__":
-    main(*[int(n) for n in sys.argv[1:2]], *sys.argv[2:3])
+    main(*[int(n) for n in sys.argv[1:2]], *sys.argv[2:4])
