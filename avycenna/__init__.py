@@ -36,9 +36,9 @@ def ensure_secret_key(app):
 def create_app(test_config=None):
     """Build the application: config, database, hooks, rate limits, API and pages."""
     instance_path = os.environ.get("AVYCENNA_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
-    from avycenna.pipeline import App
+    from flask import Flask
 
-    app = App(__name__, instance_relative_config=True,
+    app = Flask(__name__, instance_relative_config=True,
               instance_path=os.path.abspath(instance_path) if instance_path else None)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)

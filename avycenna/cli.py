@@ -1,8 +1,64 @@
-"""Command-line tools: `flask --app app db …`, `flask --app app create-user …`."""
+"""Command-line tools: `flask --app app db …`, `flask --app app create-user …`.
+
+Every command registered here answers a known failure in one line (`Error: …`, exit 1),
+never a traceback: `one_line_errors` turns the domain's errors into click's.
+"""
+import functools
+import os
+
 import click
 from flask.cli import AppGroup, with_appcontext
+from peewee import OperationalError, ProgrammingError
 
-from avycenna import migrate
+from avycenna import instancelock, migrate
+from avycenna.backups.copy import CopyError
+from avycenna.backups.service import BackupError
+from avycenna.errors import ApiError
+
+# Failures an operator can act on; anything else is a bug and keeps its traceback.
+OPERATOR_ERRORS = (BackupError, CopyError, instancelock.InstanceBusy)
+NOT_UPGRADED = ("no such table", "does not exist")
+
+
+def one_line(exc):
+    """The message an operator reads for a known failure, or None for a bug."""
+    if isinstance(exc, OPERATOR_ERRORS):
+        return str(exc)
+    if isinstance(exc, ApiError):
+        return exc.description
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, (OperationalError, ProgrammingError)):
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if any(words in text for words in NOT_UPGRADED):
+            return f"the database is not upgraded ({text}): run `flask --app app db upgrade` first"
+        return f"database error: {text}"
+    return None
+
+
+def one_line_errors(command):
+    """Wrap `command` (and a group's subcommands) so known failures end in one line."""
+    for sub in getattr(command, "commands", {}).values():
+        one_line_errors(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "one_line_errors", False):
+        return command
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            message = one_line(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+    run.one_line_errors = True
+    command.callback = run
+    return command
 
 db_cli = AppGroup("db", help="Database schema: upgrade, status, make, schema; copy to another database.")
 
@@ -43,16 +99,17 @@ def db_schema():
 @click.option("--name", default="")
 @click.option("--password", default=None, help="Omit to sign in by e-mail OTP only.")
 def create_user_command(email, role, name, password):
-    """Create an account (admins are made this way at install time)."""
+    """Create an account (admins are made this way at install time).
+
+    Upgrades the database first, as `python app.py` does, so it works on a fresh instance."""
     from avycenna.auth.users import create_user
     from avycenna.db import database
-    from avycenna.errors import ApiError
 
+    applied = migrate.upgrade()
+    if applied:
+        click.echo("database upgraded: " + ", ".join(applied))
     with database.obj.connection_context():
-        try:
-            user = create_user(email, role=role, name=name, password=password)
-        except ApiError as exc:
-            raise click.ClickException(exc.description)
+        user = create_user(email, role=role, name=name, password=password)
     click.echo(f"created {user.role} {user.id} <{user.email}>")
 
 
@@ -75,12 +132,17 @@ def housekeeping_command():
 def worker_command(workers):
     """Run background jobs (webhook deliveries, imports, exports) until stopped.
 
-    Needed only with QUEUE_URL=redis://…; without it `python app.py` runs them itself."""
+    Needed only with QUEUE_URL=redis://…; without it `python app.py` runs them itself.
+    Holds the instance lock shared, as a server does: no restore runs under a worker."""
     from flask import current_app
 
     from avycenna import jobs
 
-    jobs.run_worker(workers or int(current_app.config["QUEUE_WORKERS"]))
+    lock = instancelock.hold_shared(current_app.instance_path)
+    try:
+        jobs.run_worker(workers or int(current_app.config["QUEUE_WORKERS"]))
+    finally:
+        os.close(lock)
 
 
 def init_app(app):
@@ -98,3 +160,6 @@ def init_app(app):
     from avycenna.encounters.cli import expire_encounters_command
     app.cli.add_command(expire_encounters_command)
     app.cli.add_command(import_apple_health_command)
+    for command in (db_cli, backup_command, restore_command, create_user_command, housekeeping_command,
+                    worker_command, expire_encounters_command, import_apple_health_command):
+        one_line_errors(command)

@@ -92,6 +92,9 @@ class PostgresPool(PooledPostgresqlDatabase):
     check-in, which rolls back or drops one left in a transaction) is handed out on its
     `closed` flag alone; one idle for longer is checked as peewee checks it. A server restart
     within that second costs the requests holding such a connection a 503, not a wrong answer.
+    `_is_closed` and `_close` are the pool's private hooks: kept because without them the
+    threaded server serves 12-25 % fewer requests on PostgreSQL (docs/performance.md#private-names);
+    tests/test_private_names.py fails if Peewee changes them.
     """
 
     LIVE_FOR = 1.0  # seconds
@@ -147,6 +150,9 @@ class Prepared:
     LIMIT: Peewee sends that as a parameter too). Rows come back as model instances,
     through the query's own cursor wrapper (joined models filled in); the wrapper's set-up
     from the columns is kept after the first row, and only its per-row step runs after that.
+    Those are Peewee's private names (`_get_cursor_wrapper`, `initialized`): kept because
+    without them an authenticated request costs 57-117 % more (docs/performance.md#private-names);
+    tests/test_private_names.py fails if Peewee changes them.
     """
 
     def __init__(self, build):

@@ -7,14 +7,17 @@ rows written, the request id, the budget's headers, Retry-After only where it be
 the request's webhook deliveries handed to the queue, and the small per-path headers.
 
 Flask runs each registered hook through its async check and its context-local lookups,
-which on this many hooks cost as much as the steps themselves; one hook each way, and an
-`ensure_sync` that remembers its answer per function, keep the same steps for less.
+which on this many hooks cost as much as the steps themselves; one hook each way keeps the
+same steps for less.
 
 Each step is handed the request and `g` (after the view, the response first): an
 attribute read through Flask's context-local proxies costs about as much as a Python call
-chain of four, and the steps made some thirty of them on every request.
+chain of four, and the steps made some thirty of them on every request. The two hooks
+take the objects behind the proxies with werkzeug's `_get_current_object()` (a private
+name): without it a request costs 5-11 % more (bench/private_names.py,
+docs/performance.md); tests/test_private_names.py fails if werkzeug drops it.
 """
-from flask import Flask, g, request
+from flask import g, request
 
 from avycenna import http, ratelimit
 from avycenna.audit.service import write_deferred
@@ -23,23 +26,6 @@ from avycenna.db import connect_for_request
 from avycenna.docs import add_docs_policy
 from avycenna.mcp import link_card_from_home
 from avycenna.webhooks import enqueue_deliveries
-
-
-class App(Flask):
-    """Flask, with `ensure_sync` remembering its answer per function (Flask asks it again
-    for every hook and view of every request)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._synced = {}
-
-    def ensure_sync(self, func):
-        synced = self._synced.get(func)
-        if synced is None:
-            synced = super().ensure_sync(func)
-            if len(self._synced) < 10_000:  # views and hooks are a fixed set; never unbounded
-                self._synced[func] = synced
-        return synced
 
 
 BEFORE = (

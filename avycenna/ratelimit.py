@@ -52,7 +52,10 @@ class MemoryStorage(limits_storage.MemoryStorage):
     requests (about a tenth of the server's time under wrk, by py-spy). The sweep only
     frees memory: every count and window is computed from the entries' own times, so when a
     sweep runs changes no answer. The sweep itself is limits' own. Registered for the
-    `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too."""
+    `memory` scheme, so flask-limiter's storage (named budgets, pages) is one of these too.
+    It overrides limits' name-mangled `_MemoryStorage__schedule_expiry`: kept because it
+    saves 7-12 % of an authenticated request (docs/performance.md#private-names);
+    tests/test_private_names.py fails if limits renames it."""
 
     STORAGE_SCHEME = ["memory"]
     SWEEP_EVERY = 1.0  # seconds
@@ -169,9 +172,8 @@ def spend_budget(request, g):
     with Retry-After once it is used up."""
     if not budgeted(request):
         return
-    app = current_app._get_current_object()
-    item, allowed, remaining, reset = app.extensions["avycenna_budgets"].spend(
-        credential_limit(g.actor, app.config), credential_key(g.actor))
+    item, allowed, remaining, reset = current_app.extensions["avycenna_budgets"].spend(
+        credential_limit(g.actor, current_app.config), credential_key(g.actor))
     g.budget = (item.amount, remaining, reset)
     if not allowed:
         raise ApiError(429, f"Rate limit exceeded: {item}.", {"Retry-After": str(max(int(reset - time.time()), 1))})
@@ -210,7 +212,7 @@ def check_named_limits():
 def _limiter_checked():
     """Whether flask-limiter checked a limit in this request (it keeps its state on the
     request context from its first check on)."""
-    return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+    return hasattr(request_ctx, "_limiter_request_context")
 
 
 def named_limit_headers(response, request, g):
@@ -230,7 +232,9 @@ def init_app(app):
     """flask-limiter set up for this app, its three hooks taken over: its before-request check
     resolves every limit of every request, so it runs only before the pages
     (`check_named_limits`) and in the decorated views; its after-request and teardown steps
-    run only where it checked something. Call after `pipeline.init_app`."""
+    run only where it checked something. Call after `pipeline.init_app`. The hooks are
+    flask-limiter's private names: kept because its check on every request costs 24-55 % of
+    one (docs/performance.md#private-names); tests/test_private_names.py pins them."""
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]

@@ -3,11 +3,12 @@ import argparse
 import errno
 import gc
 import logging
+import os
 import sys
 
 from waitress import create_server
 
-from avycenna import jobs, logs
+from avycenna import instancelock, jobs, logs
 from avycenna.migrate import upgrade
 
 
@@ -35,6 +36,10 @@ def main(app, argv=None):
     server = listen(app, args)  # first: a busy port is reported before anything else is touched
     # Under load waitress warns on every request that waits for a thread; one a minute says it.
     spare_queue_warnings(server.task_dispatcher)
+    try:  # held shared while serving: `flask restore` is refused until the server stops
+        lock = instancelock.hold_shared(app.instance_path)
+    except instancelock.InstanceBusy as exc:
+        sys.exit(f"AVYCENNA cannot start: {exc}.")
     with app.app_context():
         applied = upgrade()
     log = logging.getLogger("avycenna")
@@ -55,6 +60,7 @@ def main(app, argv=None):
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
+        os.close(lock)
 
 
 def spare_queue_warnings(dispatcher):

@@ -87,9 +87,8 @@ _verified_lock = threading.Lock()
 
 def decode_access_token(token):
     """The claims of a valid, unexpired access token, or None."""
-    app = current_app._get_current_object()  # one context-local lookup, not two
-    config = app.config
-    key = (token, app.secret_key, config["JWT_KEY_ID"], tuple(config["JWT_ACCEPTED_KEY_IDS"]),
+    config = current_app.config
+    key = (token, current_app.secret_key, config["JWT_KEY_ID"], tuple(config["JWT_ACCEPTED_KEY_IDS"]),
            config["JWT_AUDIENCE"], config["JWT_ISSUER"], tuple(sorted((config.get("JWT_SECRETS") or {}).items())))
     claims = _VERIFIED.get(key)
     if claims is None:

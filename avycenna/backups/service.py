@@ -4,8 +4,9 @@ SQLite: `VACUUM INTO` copies one read transaction's snapshot while the server ke
 serving and writing (WAL readers never block writers), so every commit before the
 backup started is in it whole and none after it is there in part. PostgreSQL:
 `pg_dump` (custom format) when it is installed, or the exact command to run.
-Each backup is written 0600 with a `.json` manifest (checksum, schema version, row
-counts) and a copy of the secret key beside it.
+Each backup is written 0600: the copy, the secret key beside it (`.secret_key`) and a
+`.json` manifest with the SHA-256 of both, the schema version and row counts. A restore
+checks every file first and needs the instance to itself (`avycenna.instancelock`).
 """
 import glob
 import os
@@ -16,6 +17,7 @@ import time
 
 from flask import current_app
 
+from avycenna import instancelock
 from avycenna.backups import files
 from avycenna.backups.models import BackupRecord
 from avycenna.clock import isoformat, utcnow
@@ -70,10 +72,38 @@ def table_counts():
     return {m._meta.table_name: m.select().count() for m in all_models() if m._meta.table_name in existing}
 
 
+def refuse_existing(path):
+    """A backup never overwrites: DEST, DEST.json or DEST.secret_key already there is refused."""
+    for name in (path, path + files.MANIFEST_SUFFIX, path + files.KEY_SUFFIX):
+        if os.path.lexists(name):
+            raise BackupError(f"{name} already exists: choose another name, or move it away first")
+
+
 def take_backup(dest=None, keep=None):
-    """Back up the database (and the secret key) now; returns the manifest."""
+    """Back up the database (and the secret key) now; returns the manifest.
+
+    The manifest's `files` holds the SHA-256 and size of every file of the backup (the
+    database copy and the key); `restore` checks them all before it touches anything."""
+    path = backup_path(dest, ".sqlite3" if is_sqlite() else ".pgdump")
+    refuse_existing(path)
+    try:
+        manifest = write_backup(path)
+    except BaseException:
+        for name in (path, path + files.KEY_SUFFIX, path + files.MANIFEST_SUFFIX):
+            if os.path.exists(name):
+                os.remove(name)
+        raise
+    if BackupRecord.table_exists():  # an instance not yet upgraded can still be backed up
+        record(path, manifest)
+    manifest["path"] = os.path.abspath(path)
+    if keep:
+        manifest["pruned"] = prune(os.path.dirname(path), keep)
+    return manifest
+
+
+def write_backup(path):
+    """The database copy, the key beside it, then the manifest naming both (written last)."""
     if is_sqlite():
-        path = backup_path(dest, ".sqlite3")
         files.create_private(path)  # VACUUM INTO fills an empty file, keeping its 0600 mode
         database.execute_sql("VACUUM INTO ?", (path,))
         files.fsync(path)
@@ -85,23 +115,21 @@ def take_backup(dest=None, keep=None):
         counts = table_counts_sqlite(path)
         backend = "sqlite"
     else:
-        path = backup_path(dest, ".pgdump")
         pg_dump(path)
         version = applied_version(lambda sql: database.execute_sql(sql).fetchall())
         counts = table_counts()
         backend = "postgresql"
-    manifest = {"file": os.path.basename(path), "backend": backend, "created_at": isoformat(utcnow()),
-                "sha256": files.sha256_of(path), "size_bytes": os.path.getsize(path),
-                "schema_version": version, "row_counts": counts}
-    files.write_manifest(path, manifest)
+    covered = {"database": path}
     key_file = os.path.join(current_app.instance_path, "secret_key")
     if os.path.exists(key_file):
         files.copy_private(key_file, path + files.KEY_SUFFIX)
-    if BackupRecord.table_exists():  # an instance not yet upgraded can still be backed up
-        record(path, manifest)
-    manifest["path"] = os.path.abspath(path)
-    if keep:
-        manifest["pruned"] = prune(os.path.dirname(path), keep)
+        covered["secret_key"] = path + files.KEY_SUFFIX
+    checked = {role: {"file": os.path.basename(name), "sha256": files.sha256_of(name),
+                      "size_bytes": os.path.getsize(name)} for role, name in covered.items()}
+    manifest = {"file": os.path.basename(path), "backend": backend, "created_at": isoformat(utcnow()),
+                "sha256": checked["database"]["sha256"], "size_bytes": checked["database"]["size_bytes"],
+                "schema_version": version, "row_counts": counts, "files": checked}
+    files.write_manifest(path, manifest)
     return manifest
 
 
@@ -149,16 +177,40 @@ def has_data():
 
 
 def verify(path):
-    """The backup's manifest, after checking its checksum and schema version."""
+    """The backup's manifest, after checking every file's checksum and the schema version.
+
+    Every file restore would use must be named in the manifest and match its SHA-256: a
+    damaged database or key file is refused before anything is replaced."""
     from avycenna.migrate import known_versions
 
     if not os.path.exists(path):
         raise BackupError(f"{path}: no such file")
-    manifest = files.read_manifest(path)
+    try:
+        manifest = files.read_manifest(path)
+    except ValueError:  # not JSON, or not UTF-8
+        manifest = {}
     if manifest is None:
         raise BackupError(f"{path}{files.MANIFEST_SUFFIX} is missing: cannot check the backup")
-    if files.sha256_of(path) != manifest["sha256"]:
-        raise BackupError(f"{path}: checksum mismatch — the file is damaged or not this backup")
+    # A manifest from before every file was listed covers the database only.
+    checked = (manifest.get("files") or {"database": {"sha256": manifest.get("sha256")}}
+               if isinstance(manifest, dict) else None)
+    if (not isinstance(checked, dict) or not all(isinstance(v, dict) for v in checked.values())
+            or "database" not in checked or not {"backend", "schema_version"} <= manifest.keys()):
+        raise BackupError(f"{path}{files.MANIFEST_SUFFIX} is damaged: it is not a backup manifest")
+    names = {"database": path, "secret_key": path + files.KEY_SUFFIX}
+    for role, expected in checked.items():
+        name = names.get(role)
+        if name is None:
+            raise BackupError(f"{path}{files.MANIFEST_SUFFIX} lists a {role!r} file this version "
+                              "of AVYCENNA does not know (restore it with the release that took it)")
+        if not os.path.exists(name):
+            raise BackupError(f"{name} is missing: the backup is incomplete")
+        if files.sha256_of(name) != expected.get("sha256"):
+            raise BackupError(f"{name}: checksum mismatch — the file is damaged or not this backup")
+    key = names["secret_key"]
+    if os.path.exists(key) and "secret_key" not in checked:
+        raise BackupError(f"{key} is not covered by the backup's checksums: move it away to restore "
+                          "without it (the instance keeps its own key)")
     if manifest["schema_version"] not in known_versions():
         raise BackupError(f"{path}: schema version {manifest['schema_version']} is unknown to this "
                           "version of AVYCENNA (restore it with the release that took it)")
@@ -168,8 +220,14 @@ def verify(path):
 def restore(path, force=False):
     """Replace the (stopped) instance's database with the backup at `path`, then upgrade it.
 
+    Refused (InstanceBusy) while `python app.py` or `flask worker` uses this instance folder.
     Returns {"applied": [migrations], "row_counts": {table: n}, "key_replaced": bool}.
     """
+    with instancelock.exclusive(current_app.instance_path):
+        return restore_stopped(path, force)
+
+
+def restore_stopped(path, force):
     from avycenna.migrate import upgrade
 
     manifest = verify(path)
