@@ -56,9 +56,10 @@ class BodyGuard:
 
         from avycenna import jsonbody
 
+        reader = getattr(getattr(jsonbody, "_read", None), "__code__", None)
         frame = sys._getframe(2)
         while frame is not None:
-            if frame.f_code is jsonbody._read.__code__:
+            if frame.f_code is reader:
                 return True
             frame = frame.f_back
         return False
