@@ -4,13 +4,21 @@ Stricter than `json.loads`, because every body ends up in a database or a mail:
 NaN/Infinity literals, duplicate keys and nesting deeper than MAX_DEPTH are malformed
 JSON (400); a NUL character or an unpaired surrogate in any text (which PostgreSQL and
 UTF-8 cannot store) is a 422 naming where it is; both before any view sees the body.
-Flask's `request.get_json` (through `Request`), webargs (through `Parser`) and the
-wearable ingest all read bodies with `loads`, so each rule holds on every endpoint, once.
+
+A request's body is parsed once: `request_body()` (the value, or the refusal raised) and
+`request_body_or_none()` (the value, or None) read it with `loads` on first use and keep the
+result, or the refusal, on the request. Everything else reads that result: Flask's
+`request.get_json` (through `Request`, the app's request class), webargs and so every
+flask-smorest view (through `Parser`), the named rate limits' key functions, idempotency
+and the wearable ingest. So each rule holds on every endpoint, and a body no rule accepts
+is refused by the view's own error path — never by an exception in a rate-limit key.
 """
 import json
 import re
 
 from flask import Request as FlaskRequest
+from flask import request
+from werkzeug.exceptions import HTTPException
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 
@@ -159,14 +167,78 @@ class StrictJSON:
 
 
 def refuse(error):
-    """The error response for a body `loads` refused: a 422 for text, else a 400."""
+    """The error response for a body `loads` refused: a 422 for text, a 413 (or another HTTP
+    error) that reading it raised, else a 400."""
     if isinstance(error, UnstorableText):
         error.refuse()
+    if isinstance(error, HTTPException):
+        raise error
     raise ApiError(400, malformed_detail(error))
 
 
+def _read(req):
+    """`(True, value)` or `(False, refusal)` for `req`'s body: parsed by `loads` the first time
+    it is asked for, then kept on the request. The only place a request body is parsed.
+
+    A JSON body's raw bytes are not kept once parsed (nothing else reads them, and the
+    wearable ingest's may be megabytes); any other body's are, for the form parser."""
+    result = req.strict_body
+    if result is None:
+        try:
+            result = (True, loads(req.get_data(cache=not req.is_json)))
+        except (ValueError, HTTPException) as error:  # not JSON by our rules; too large (413)
+            result = (False, error)
+        req.strict_body = result
+    return result
+
+
+def request_body():
+    """The current request's body, parsed once by the strict reader. A body it refuses is
+    raised as the API's error: 400 malformed (an empty body too), 413 too large, 422 text
+    that cannot be stored."""
+    ok, value = _read(request._get_current_object())
+    if not ok:
+        refuse(value)
+    return value
+
+
+def request_body_or_none():
+    """The current request's JSON body (parsed once, as `request_body`), or None when the
+    request is not JSON or the body is refused: for code that must not fail on a bad body
+    (a rate-limit key), and leaves the refusal to the view's own reading of it."""
+    req = request._get_current_object()
+    if not req.is_json:
+        return None
+    ok, value = _read(req)
+    return value if ok else None
+
+
 class Request(FlaskRequest):
-    json_module = StrictJSON
+    """The app's request class: `get_json` (and `request.json`) answer from the strict reader,
+    for this code and for every library alike."""
+
+    strict_body = None  # what `_read` found: (True, value) or (False, refusal)
+
+    @property
+    def json_module(self):
+        return StrictJSON
+
+    @json_module.setter
+    def json_module(self, value):
+        """Flask sets `app.json` here on every request; request bodies keep the strict reader."""
+
+    def get_json(self, force=False, silent=False, cache=True):
+        """The body parsed once by the strict reader (`cache` is always on: there is one parse).
+        Not JSON by its content type (unless `force`): None if `silent`, else a 415. Refused:
+        None if `silent`, else the refusal (400/413/422)."""
+        if not (force or self.is_json):
+            return None if silent else self.on_json_loading_failed(None)
+        ok, value = _read(self)
+        if ok:
+            return value
+        if silent:
+            return None
+        refuse(value)
 
     def on_json_loading_failed(self, e):
         if e is None:
@@ -180,10 +252,12 @@ class Parser(FlaskParser):
     def _raw_load_json(self, req):
         if not req.is_json:
             return super()._raw_load_json(req)
-        try:
-            return loads(req.get_data(cache=True))
-        except UnstorableText as error:
-            error.refuse()
+        ok, value = _read(req)
+        if ok:
+            return value
+        if isinstance(value, UnstorableText):
+            value.refuse()
+        raise value  # webargs: an empty body is no body (missing), anything else a 400
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         refuse(error)

@@ -15,6 +15,7 @@ decorators (`limiter.shared_limit`, `limiter.limit`). Resolving flask-limiter's 
 limits cost a quarter of every request (measured with cProfile), so it
 runs only where such a budget applies: in the decorated views, and before each page.
 """
+import functools
 import logging
 import threading
 import time
@@ -252,6 +253,26 @@ def init_app(app):
 def ip_key():
     """The client's IP, as a salted hash: raw addresses never reach the limit storage."""
     return "ip:" + ip_hash()
+
+
+def never_raises(key_func):
+    """A named budget's key function as flask-limiter may call it: one that cannot fail.
+
+    flask-limiter takes any exception in a key function for its storage failing: it logs
+    "Rate limit storage unreachable", counts in process memory from then on (on Redis, the
+    shared budgets split into one per process) and tries again, so the request still fails.
+    Key functions read only what cannot fail (a body through `jsonbody.request_body_or_none`);
+    should one fail all the same, the request is keyed on the client's address, which still
+    spends a budget, and the failure is logged by name (no request data)."""
+    @functools.wraps(key_func)
+    def key():
+        try:
+            return key_func()
+        except Exception as error:
+            log.error("rate-limit key %s failed (%s); keyed on the client's address",
+                      key_func.__name__, type(error).__name__)
+            return "unkeyed:" + ip_key()
+    return key
 
 
 def config_limit(name):

@@ -13,6 +13,75 @@ import pytest
 from tests import backends
 
 
+class BodyGuard:
+    """Who parses a request's raw body: anything but the strict reader (`avycenna.jsonbody._read`)
+    calling `json.loads` on the current request's body is a violation. Flask's `get_json`
+    (`app.json`, werkzeug's `json_module`) and webargs all parse with `json.loads`, so each
+    of them is caught. Only the raw body counts: a library loading its own JSON (the MCP
+    SDK reading its output, a job reading its payload) is none of its business."""
+
+    def __init__(self):
+        self.violations = []
+
+    def get_data(self, real):
+        def get_data(request, *args, **kwargs):
+            data = real(request, *args, **kwargs)
+            if data:
+                request._guarded_raw_body = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+            return data
+        return get_data
+
+    def loads(self, real):
+        def loads(s, *args, **kwargs):
+            if self.is_raw_body(s) and not self.in_strict_reader():
+                import traceback
+                self.violations.append("".join(traceback.format_stack(limit=8)[:-1]))
+            return real(s, *args, **kwargs)
+        return loads
+
+    @staticmethod
+    def is_raw_body(s):
+        import flask
+
+        if not isinstance(s, (str, bytes, bytearray)) or not flask.has_request_context():
+            return False
+        raw = getattr(flask.request._get_current_object(), "_guarded_raw_body", None)
+        if not raw or len(s) > len(raw):
+            return False
+        return (s if not isinstance(s, str) else s.encode("utf-8", "surrogatepass")) == raw
+
+    @staticmethod
+    def in_strict_reader():
+        import sys
+
+        from avycenna import jsonbody
+
+        reader = getattr(getattr(jsonbody, "_read", None), "__code__", None)
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code is reader:
+                return True
+            frame = frame.f_back
+        return False
+
+
+@pytest.fixture(autouse=True)
+def one_body_reader(monkeypatch):
+    """Every test: nothing but the strict reader parses a request's body (the test fails if
+    anything does). A test of the guard itself may read and clear `violations`."""
+    import json
+
+    from werkzeug.wrappers import Request
+
+    guard = BodyGuard()
+    monkeypatch.setattr(Request, "get_data", guard.get_data(Request.get_data))
+    monkeypatch.setattr(json, "loads", guard.loads(json.loads))
+    yield guard
+    if guard.violations:
+        pytest.fail("a request body was parsed outside the strict reader (avycenna.jsonbody):\n"
+                    + guard.violations[0], pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = backends.create_test_database(tmp_path_factory.mktemp("db"))

@@ -16,6 +16,7 @@ from peewee import IntegrityError
 
 from avycenna.encounters.models import IdempotencyRecord
 from avycenna.http import ip_hash
+from avycenna.jsonbody import request_body_or_none
 from avycenna.clock import utcnow
 from avycenna.errors import validation_error
 
@@ -51,7 +52,7 @@ def _key_hash(key):
 
 
 def _body_hash():
-    return _sha(json.dumps(request.get_json(silent=True), sort_keys=True, separators=(",", ":")))
+    return _sha(json.dumps(request_body_or_none(), sort_keys=True, separators=(",", ":")))
 
 
 def find(key):

@@ -30,11 +30,8 @@ DEFAULT_RANGE = timedelta(days=30)
 
 def read_ingest_body():
     """(source, rows) from this request: bigger body limit, fast validation, one error path."""
-    request.max_content_length = current_app.config["WEARABLES_MAX_CONTENT_LENGTH"]
-    try:
-        body = jsonbody.loads(request.get_data(cache=False))
-    except ValueError as error:
-        jsonbody.refuse(error)
+    request.max_content_length = current_app.config["WEARABLES_MAX_CONTENT_LENGTH"]  # before the body is read
+    body = jsonbody.request_body()
     try:
         return parse_body(body)
     except TooMany:
