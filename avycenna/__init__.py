@@ -49,13 +49,11 @@ def create_app(test_config=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from avycenna import logs
     logs.init_app(app)
-    from avycenna import mcp
-    mcp.init_app(app)  # before ProxyFix, so /mcp sees the client's real address too
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from avycenna import api, cli, docs, errors, fhir, jobs, jsonbody, pipeline, ratelimit, web
+    from avycenna import api, cli, docs, errors, fhir, jobs, jsonbody, mcp, pipeline, ratelimit, web
 
     jsonbody.init_app(app)
     db.init_app(app)
@@ -72,5 +70,6 @@ def create_app(test_config=None):
     app.extensions["avycenna_api"] = api.init_app(app)
     web.init_app(app)
     fhir.init_app(app)
+    mcp.init_app(app)
     cli.init_app(app)
     return app

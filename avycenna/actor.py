@@ -105,8 +105,9 @@ def load_actor(request, g):
     g.actor, g.auth_error = _resolve(request)
 
 
-# Only these endpoints take an encounter token; /health and the docs ignore credentials.
-ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/",)
+# Only these endpoints take an encounter token (MCP: on the connection, for the encounter tools,
+# whose REST twins verify it); /health and the docs ignore credentials.
+ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/", "/mcp")
 CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
 
 

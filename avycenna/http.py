@@ -13,6 +13,8 @@ from avycenna.jsonbody import UnstorableText, check_text
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Paths whose bodies are JSON: the API's, and the MCP endpoint's JSON-RPC messages.
+JSON_BODY_PREFIXES = ("/api/", "/mcp")
 # Uploads: the one kind of API body that is a file, not JSON.
 MULTIPART_PATHS = re.compile(r"^/api/v1/patients/[^/]+/imports$")
 
@@ -45,8 +47,8 @@ def assign_request_id(request, g):
 
 
 def require_json_body(request, g):
-    """An API request with a body must send JSON: anything else is a 415."""
-    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+    """An API (or MCP) request with a body must send JSON: anything else is a 415."""
+    if request.method not in BODY_METHODS or not request.path.startswith(JSON_BODY_PREFIXES):
         return
     has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
     if request.mimetype == "multipart/form-data" and MULTIPART_PATHS.match(request.path):

@@ -34,12 +34,17 @@ from avycenna.errors import ApiError
 log = logging.getLogger(__name__)
 
 EXEMPT_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static/")
-# Requests no route matched still spend their caller's budget under these prefixes.
-BUDGETED_UNROUTED = ("/api/", "/fhir/")
+# Requests no route matched (or matched for another method: `GET /mcp`) still spend their
+# caller's budget under these prefixes.
+BUDGETED_UNROUTED = ("/api/", "/fhir/", "/mcp")
 # The pages have their own budget (RATELIMIT_WEB, flask-limiter's blueprint limit).
 OWN_BUDGET_BLUEPRINTS = ("web",)
 RETRY_STORAGE_AFTER = 5.0  # seconds on the memory fallback before Redis is tried again
 BUDGET_SCOPE = "global"  # the key's last part (as flask-limiter keyed its application limits)
+# A WSGI environ key no client can send (headers arrive as HTTP_*): set on a request the server
+# makes in-process for one that has already spent its caller's budget (an MCP tool call's REST
+# twin), so one HTTP request never spends twice. Named budgets (agent queries …) still count.
+ALREADY_SPENT = "avycenna.budget_spent"
 
 limiter = Limiter(key_func=lambda: credential_key())
 
@@ -161,7 +166,7 @@ def _redis_hit_and_read(storage, storage_key, amount, expiry):
 
 def budgeted(request):
     """Whether `request` spends its caller's budget (its headers say how much is left)."""
-    if not limiter.enabled or request.path.startswith(EXEMPT_PREFIXES):
+    if not limiter.enabled or request.path.startswith(EXEMPT_PREFIXES) or ALREADY_SPENT in request.environ:
         return False
     if request.url_rule is None:
         return request.path.startswith(BUDGETED_UNROUTED)

@@ -11,4 +11,4 @@ def init_app(app):
     from avycenna.fhir.views import bp
 
     app.register_blueprint(bp)
-    register_error_format(bp.url_prefix + "/", error_response)
+    register_error_format("/fhir/", error_response)  # every error under /fhir, a route of it or not

@@ -2,9 +2,15 @@
 
 Unknown parameters are refused (a typo would otherwise widen a search silently) unless the
 client sends `Prefer: handling=lenient`, as the FHIR search spec allows.
+
+Dates and dateTimes are read into epoch milliseconds. They may name any instant from
+0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (UTC), what a Python datetime holds; the
+end of the period one covers (all of 9999, say) is reckoned in milliseconds, so it never
+needs a datetime past that. Anything outside is a 400, before the caller's access is looked at.
 """
+import calendar
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import request
 
@@ -16,7 +22,12 @@ ROLLUPS = ("hour", "day")
 NOT_ROLLED_UP = ("sleep", "workout")  # intervals and sessions: always returned as recorded
 PREFIXES = ("eq", "ge", "gt", "le", "lt")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+COUNT = re.compile(r"^[0-9]{1,4}$")  # ASCII digits only: int() takes other scripts' digits, or fails on them
 FAR_FUTURE_MS = 253402300799000  # 9999-12-31T23:59:59Z
+END_MS = 253402300800000  # 10000-01-01T00:00:00Z: just past the last instant a Python datetime holds
+SECOND_MS, DAY_MS = 1000, 86_400_000
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)  # the first instant a Python datetime holds
+END = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)  # the last instant, itself allowed
 COMMON = ("_count", "cursor", "_format")
 JSON_FORMATS = ("json", "application/json", "application/fhir+json")
 
@@ -51,7 +62,7 @@ def count():
     raw = one("_count")
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    if not COUNT.match(raw) or not 1 <= int(raw) <= MAX_COUNT:
         bad("_count", f"_count must be a whole number from 1 to {MAX_COUNT}.")
     return int(raw)
 
@@ -62,7 +73,17 @@ def patient_id(name="patient"):
 
 
 def _ms(value):
+    """An aware datetime → epoch ms (as the samples' times were stored: `clock.iso_to_ms`)."""
     return int(value.timestamp() * 1000)
+
+
+def _days(year, month, day):
+    """How many days the date `year[-month[-day]]` covers."""
+    if day:
+        return 1
+    if month:
+        return calendar.monthrange(year, month)[1]
+    return 366 if calendar.isleap(year) else 365
 
 
 def instant_range(text, name):
@@ -71,25 +92,21 @@ def instant_range(text, name):
     if match:
         year, month, day = (int(p) if p else None for p in match.groups())
         try:
-            lower = datetime(year, month or 1, day or 1, tzinfo=timezone.utc)
+            lower = _ms(datetime(year, month or 1, day or 1, tzinfo=timezone.utc))
         except ValueError:
-            bad(name, f"Not a valid date: '{text}'.")
-        if day:
-            upper = lower + timedelta(days=1)
-        elif month:
-            upper = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-        else:
-            upper = datetime(year + 1, 1, 1, tzinfo=timezone.utc)
-        return _ms(lower), _ms(upper)
+            bad(name, f"Not a valid date: '{text}' (years 0001 to 9999).")
+        return lower, lower + _days(year, month, day) * DAY_MS
     try:
         value = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         bad(name, f"Not a valid date or dateTime: '{text}' (e.g. 2026-11-20 or 2026-11-20T08:00:00Z).")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    step = timedelta(milliseconds=1) if value.microsecond else (
-        timedelta(seconds=1) if text.count(":") >= 2 else timedelta(minutes=1))
-    return _ms(value), _ms(value + step)
+    if not EARLIEST <= value <= END:  # exact (in UTC, whatever its offset), before any float
+        bad(name, f"'{text}' is outside 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.")
+    lower = min(_ms(value), END_MS - 1)  # the float can round 9999-12-31T23:59:59.9999995 up to the end
+    step = 1 if value.microsecond else (SECOND_MS if text.count(":") >= 2 else 60 * SECOND_MS)
+    return lower, min(lower + step, END_MS)
 
 
 def date_bounds(name="date"):

@@ -1,13 +1,14 @@
 """MCP: the agent front door as Model Context Protocol tools, at `/mcp` on the same server.
 
-`init_app` mounts the streamable HTTP endpoint (see `mount.py`) in front of the Flask
-app; the discovery documents (`card.py`) are an API blueprint, documented in OpenAPI.
-Each tool runs its REST twin in-process (`rest.py`), so it has the twin's callers,
-rules, limits and audit.
+`POST /mcp` is a Flask route (`views.py`) that hands the body it read to the SDK's
+streamable HTTP transport (`transport.py`); the discovery documents (`card.py`) are an
+API blueprint, documented in OpenAPI. Each tool runs its REST twin in-process
+(`rest.py`), so it has the twin's callers, rules, limits and audit.
 """
+from functools import partial
 
 from avycenna.mcp.card import CARD_PATH
-from avycenna.mcp.mount import McpMount
+from avycenna.mcp.transport import SdkTransport
 
 
 def link_card_from_home(response, request, g):
@@ -18,8 +19,13 @@ def link_card_from_home(response, request, g):
 
 
 def init_app(app):
-    """Call before ProxyFix wraps `app.wsgi_app`, so `/mcp` sees the client's real address too."""
-    from avycenna.mcp.server import build_server
+    """The `/mcp` route, and the MCP server it answers with (built on the first MCP request).
 
-    flask_wsgi = app.wsgi_app
-    app.wsgi_app = McpMount(flask_wsgi, lambda: build_server(app, flask_wsgi), app.config)
+    Tool calls run their REST twins through Flask's own WSGI callable, inside whatever
+    middleware wraps it (ProxyFix has already put the client's address in the request)."""
+    from avycenna.mcp.server import build_server
+    from avycenna.mcp.views import bp
+
+    flask_wsgi = partial(type(app).wsgi_app, app)
+    app.extensions["avycenna_mcp"] = SdkTransport(lambda: build_server(app, flask_wsgi))
+    app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 
 from avycenna.config import VERSION
 from avycenna.http import public_url
-from avycenna.mcp.mount import PATH
+from avycenna.mcp.transport import PATH
 
 CARD_PATH = "/.well-known/mcp.json"
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/v1/server-card.schema.json"

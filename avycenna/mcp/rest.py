@@ -5,12 +5,16 @@ address of an ordinary `/api/v1/…` request, so the twin's whole pipeline runs
 unchanged: credential resolution, rate limits (per credential and the agent-query
 budget), body validation, the service rule, the audit record and the error shape.
 There is no second copy of any rule here — only the translation of a non-2xx
-answer into a tool error the agent can read.
+answer into a tool error the agent can read. The one exception is the per-credential
+budget: the `/mcp` request that carries the tool call has spent it already, so the twin
+is marked `ALREADY_SPENT` and does not spend it again (its named budgets still count).
 """
 import json
 
 from mcp.server.mcpserver.exceptions import ToolError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from avycenna.ratelimit import ALREADY_SPENT
 
 # Headers a tool call carries over from the MCP HTTP request (the credential and tracing).
 FORWARDED = ("Authorization", "X-API-Key", "X-Request-ID", "User-Agent")
@@ -34,7 +38,7 @@ class RestTwin:
         builder = EnvironBuilder(path=path, method=method, headers=headers, json=body,
                                  query_string={k: v for k, v in (query or {}).items() if v is not None},
                                  base_url=f"{http.url.scheme}://{http.url.netloc}",
-                                 environ_base={"REMOTE_ADDR": client})
+                                 environ_base={"REMOTE_ADDR": client, ALREADY_SPENT: True})
         try:
             app_iter, status, response_headers = run_wsgi_app(self.wsgi_app, builder.get_environ(), buffered=True)
             payload = b"".join(app_iter)
