@@ -24,11 +24,7 @@ bp = Blueprint("mcp", __name__)
 
 def strict_body():
     """The request body as the strict reader parsed it, in compact JSON for the SDK (bytes)."""
-    try:
-        value = jsonbody.loads(request.get_data(cache=True))
-    except ValueError as error:  # json.JSONDecodeError (MalformedJSON too) and UnstorableText
-        jsonbody.refuse(error)
-    return json.dumps(value, separators=(",", ":")).encode()
+    return json.dumps(jsonbody.request_body(), separators=(",", ":")).encode()
 
 
 @bp.route(PATH, methods=["POST"], provide_automatic_options=False)
