@@ -7,7 +7,7 @@ from flask_smorest.utils import prepare_response
 
 from avycenna.actor import SECURITY_SCHEMES
 from avycenna.errors import http_error_response
-from avycenna.schemas import ErrorSchema, ValidationErrorSchema
+from avycenna.schemas import NO_NUL, ErrorSchema, ValidationErrorSchema
 
 DESCRIPTION = """Self-hosted clinical API: accounts, agent encounters, patient data shared through grants, wearables.
 
@@ -75,6 +75,22 @@ class CommonResponses(BasePlugin):
                 if status not in responses and str(status) not in responses:
                     responses[status] = http.HTTPStatus(status).name
 
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        """Path parameters are text too: the NUL rule (`no_nul`)."""
+        for parameter in parameters or []:
+            if isinstance(parameter, dict) and parameter.get("in") == "path":
+                schema = parameter.setdefault("schema", {"type": "string"})
+                schema.update(no_nul(None, None, ret=schema))
+
+
+def no_nul(self, field, ret=None, **kwargs):
+    """An apispec attribute function: a string that no pattern, format or enum limits yet gets
+    the NUL rule every text has (avycenna/http.py) as its pattern."""
+    ret = ret or {}
+    if ret.get("type") == "string" and not {"pattern", "format", "enum"} & set(ret):
+        return {"pattern": NO_NUL}
+    return {}
+
 
 class SchemaKeywords(BasePlugin):
     """Rules on a whole body, stated by the schema class that enforces them: its
@@ -117,6 +133,7 @@ def blueprints():
 def init_app(app):
     api = Api(app, spec_kwargs={"extra_plugins": [CommonResponses(), SchemaKeywords()],
                                 "info": {"description": DESCRIPTION}})
+    api.ma_plugin.converter.add_attribute_function(no_nul)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for tag in TAGS:

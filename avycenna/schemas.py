@@ -115,8 +115,8 @@ class Pattern(validate.Validator):
     its very end); apispec states it as the field's `pattern`. `pattern` may be a callable, for
     patterns that are built when the document is (they are cached per process)."""
 
-    def __init__(self, pattern, error="Does not match the pattern."):
-        self._pattern, self.error = pattern, error
+    def __init__(self, pattern, error="Does not match the pattern.", explain=None):
+        self._pattern, self.error, self.explain = pattern, error, explain
 
     @cached_property
     def regex(self):
@@ -128,6 +128,8 @@ class Pattern(validate.Validator):
 
     def __call__(self, value):
         if not isinstance(value, str) or not self._python.search(value):
+            if self.explain is not None:
+                self.explain(value)  # raises the precise message
             raise ValidationError(self.error)
         return value
 
@@ -197,10 +199,15 @@ def one_line(value):
 def Name(max_length=200, **kwargs):
     """A person's or thing's name: 1–`max_length` characters on one line, not blank.
 
-    `one_line` and `not_blank` give the messages; the pattern states both in the document
-    (and holds them too, from the same categories)."""
-    return fields.String(validate=[validate.Length(min=1, max=max_length), one_line, not_blank,
-                                   Pattern(name_pattern, "One line of visible text.")], **kwargs)
+    The pattern holds both rules and states them in the document; `one_line` and `not_blank`
+    (from the same character classes) say which one a refused name broke."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length),
+                                   Pattern(name_pattern, "One line of visible text.", _explain_name)], **kwargs)
+
+
+def _explain_name(value):
+    one_line(value)
+    not_blank(value)
 
 
 class Boolean(fields.Boolean):
@@ -249,6 +256,10 @@ class ValidationItemSchema(Schema):
 class ValidationErrorSchema(Schema):
     detail = fields.List(fields.Nested(ValidationItemSchema), required=True)
 
+
+# Text anywhere (body, path, query) may not hold NUL (http.py refuses it with a 422); the
+# document says so on every string that no pattern or format already limits (api.no_nul).
+NO_NUL = "^[^\\u0000]*$"
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{0,200}$"
 

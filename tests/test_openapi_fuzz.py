@@ -8,10 +8,11 @@ and valid data accepted; that a wrong credential is refused. Every operation is 
 
 Valid data is accepted: a request the document calls valid may be refused for who asks
 (401/403/404/409) or the budget (429), never as invalid (422) — the document states every
-limit. Two values are valid only by the state of the world, so the test supplies them where
-schemathesis drew a valid one (`supply_world_values`): a cursor (only the server makes them:
-it is left out, as a client without one would) and a webhook URL's host (it must resolve to an
-allowed address: the loopback server, which WEBHOOK_ALLOWED_HOSTS allows here).
+limit. Three values are valid only by the state of the world, so the test supplies them where
+schemathesis drew a valid one (`before_call`): a cursor (only the server makes them: it is
+left out, as a client without one would), a webhook URL's host (it must resolve to an allowed
+address: the loopback server, which WEBHOOK_ALLOWED_HOSTS allows here) and an Idempotency-Key
+(one not used before with another body: a fresh one, as a client makes for a new request).
 
 Bounded so the module takes about a minute on two cores: a few fuzzed examples per
 operation (AVYCENNA_FUZZ_EXAMPLES raises it for a longer local run), a fixed seed.
@@ -96,6 +97,8 @@ def before_call(context, case, kwargs):
         return
     if isinstance(case.query, dict) and case.query.get("cursor"):
         del case.query["cursor"]
+    if isinstance(case.headers, dict) and case.headers.get("Idempotency-Key"):
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
     body = case.body
     if "webhook-endpoints" in case.path and isinstance(body, dict) and isinstance(body.get("url"), str):
         parts, server = urlsplit(body["url"]), urlsplit(SERVER["url"])

@@ -3,13 +3,12 @@ from marshmallow import Schema, fields, pre_dump, validate
 
 from avycenna.encounters import service
 from avycenna.encounters.lifecycle import STATUSES
-from avycenna.schemas import (Boolean, ConfigLength, PageArgs, Pattern, Timestamp, not_blank, page_schema,
-                              visible_pattern)
+from avycenna.schemas import Boolean, ConfigLength, PageArgs, Pattern, Timestamp, page_schema, visible_pattern
 
 
 class QueryTextSchema(Schema):
     query = fields.String(required=True, validate=[
-        ConfigLength("AGENT_QUERY_MIN_LENGTH", "AGENT_QUERY_MAX_LENGTH"), not_blank,
+        ConfigLength("AGENT_QUERY_MIN_LENGTH", "AGENT_QUERY_MAX_LENGTH"),
         Pattern(visible_pattern, "Cannot be blank.")], metadata={
         "description": "The question with its context (the lengths are the server's "
                        "AGENT_QUERY_MIN_LENGTH and AGENT_QUERY_MAX_LENGTH), not blank."})
