@@ -95,10 +95,11 @@ def before_call(context, case, kwargs):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or not SERVER:
         return
-    if isinstance(case.query, dict) and case.query.get("cursor"):
+    if case.query and case.query.get("cursor"):
         del case.query["cursor"]
-    if isinstance(case.headers, dict) and case.headers.get("Idempotency-Key"):
-        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    for name in list(case.headers or ()):
+        if name.lower() == "idempotency-key":
+            case.headers[name] = uuid.uuid4().hex
     body = case.body
     if "webhook-endpoints" in case.path and isinstance(body, dict) and isinstance(body.get("url"), str):
         parts, server = urlsplit(body["url"]), urlsplit(SERVER["url"])
