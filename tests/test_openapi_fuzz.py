@@ -14,7 +14,7 @@ left out, as a client without one would), a webhook URL's host (it must resolve 
 address: the loopback server, which WEBHOOK_ALLOWED_HOSTS allows here) and an Idempotency-Key
 (one not used before with another body: a fresh one, as a client makes for a new request).
 
-Bounded so the module takes about a minute on two cores: a few fuzzed examples per
+Bounded so the module takes about two minutes of CPU on two cores: a few fuzzed examples per
 operation (AVYCENNA_FUZZ_EXAMPLES raises it for a longer local run), a fixed seed.
 """
 import os
