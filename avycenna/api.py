@@ -7,7 +7,31 @@ from flask_smorest.utils import prepare_response
 
 from avycenna.actor import SECURITY_SCHEMES
 from avycenna.errors import http_error_response
-from avycenna.schemas import ErrorSchema, ValidationErrorSchema
+from avycenna.schemas import NO_NUL, ErrorSchema, ValidationErrorSchema
+
+DESCRIPTION = """Self-hosted clinical API: accounts, agent encounters, patient data shared through grants, wearables.
+
+This document states every limit the server enforces on a field (lengths, patterns, date
+bounds, formats, "at least one field" on a PATCH, what may be null). A request it calls valid
+is never refused as invalid (422): what remains are rules about the world at the moment of
+the request (a cursor the server issued for this list, a webhook host that resolves to public
+addresses), each a 422 naming its field.
+
+Two more interfaces share the accounts, the access rule and the rate limits:
+
+- **FHIR R4** at `/fhir/R4`, described by its CapabilityStatement:
+  [/fhir/R4/metadata](/fhir/R4/metadata) (JSON, `application/fhir+json`).
+- **MCP** at `/mcp` (streamable HTTP): the agent front door as MCP tools, described by its
+  server card: [/.well-known/mcp.json](/.well-known/mcp.json)."""
+
+TAGS = [
+    {"name": "FHIR R4", "description": "Patient data as FHIR R4 resources at `/fhir/R4` (its own "
+                                       "document: the CapabilityStatement).",
+     "externalDocs": {"description": "CapabilityStatement", "url": "/fhir/R4/metadata"}},
+    {"name": "MCP", "description": "The agent front door as MCP tools at `/mcp` (streamable HTTP; its "
+                                   "own document: the server card).",
+     "externalDocs": {"description": "MCP server card", "url": "/.well-known/mcp.json"}},
+]
 
 
 class Api(flask_smorest.Api):
@@ -51,6 +75,32 @@ class CommonResponses(BasePlugin):
                 if status not in responses and str(status) not in responses:
                     responses[status] = http.HTTPStatus(status).name
 
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        """Path parameters are text too: the NUL rule (`no_nul`)."""
+        for parameter in parameters or []:
+            if isinstance(parameter, dict) and parameter.get("in") == "path":
+                schema = parameter.setdefault("schema", {"type": "string"})
+                schema.update(no_nul(None, None, ret=schema))
+
+
+def no_nul(self, field, ret=None, **kwargs):
+    """An apispec attribute function: a string that no pattern, format or enum limits yet gets
+    the NUL rule every text has (avycenna/http.py) as its pattern."""
+    ret = ret or {}
+    if ret.get("type") == "string" and not {"pattern", "format", "enum"} & set(ret):
+        return {"pattern": NO_NUL}
+    return {}
+
+
+class SchemaKeywords(BasePlugin):
+    """Rules on a whole body, stated by the schema class that enforces them: its
+    `json_schema_keywords()` (e.g. ChangeSchema's `minProperties: 1` on a PATCH body)."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        keywords = getattr(schema, "json_schema_keywords", None)
+        return keywords() if keywords else None
+
 
 def blueprints():
     """Every API blueprint, in the order they appear in the docs."""
@@ -81,15 +131,14 @@ def blueprints():
 
 
 def init_app(app):
-    api = Api(app, spec_kwargs={
-        "extra_plugins": [CommonResponses()],
-        "info": {"description": "Self-hosted clinical API: accounts, agent encounters, "
-                                "patient data shared through grants, wearables.\n\n"
-                                "AI agents: the same operations are MCP tools at `/mcp` (streamable HTTP); "
-                                "the server card is [/.well-known/mcp.json](/.well-known/mcp.json)."},
-    })
+    api = Api(app, spec_kwargs={"extra_plugins": [CommonResponses(), SchemaKeywords()],
+                                "info": {"description": DESCRIPTION}})
+    api.ma_plugin.converter.add_attribute_function(no_nul)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    for blp in blueprints():
-        api.register_blueprint(blp)
+    for tag in TAGS:
+        api.spec.tag(tag)
+    with app.app_context():  # limits read from the config (schemas.ConfigLength) are stated as configured
+        for blp in blueprints():
+            api.register_blueprint(blp)
     return api

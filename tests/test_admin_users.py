@@ -105,7 +105,7 @@ def test_change_role_and_name(client, make_user, admin_headers, token_for):
 def test_admin_cannot_disable_or_demote_themself(client, admin, admin_headers):
     for body in ({"is_active": False}, {"role": "member"}):
         r = client.patch(f"/api/v1/admin/users/{admin.id}", headers=admin_headers, json=body)
-        assert r.status_code == 422, body
+        assert r.status_code == 409, body
     assert client.get("/api/v1/auth/me", headers=admin_headers).status_code == 200
 
 

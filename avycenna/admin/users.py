@@ -15,7 +15,7 @@ from avycenna.auth.schemas import UserSchema
 from avycenna.auth.users import create_user
 from avycenna.clock import utcnow
 from avycenna.db import locked, transaction
-from avycenna.errors import not_found, validation_error
+from avycenna.errors import fail, not_found
 from avycenna.pagination import paginate
 from avycenna.schemas import Boolean, ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
@@ -69,8 +69,7 @@ def change_user(admin, user_id, name=None, role=None, is_active=None):
     """
     user = locked(User.select().where(User.id == user_id)).first() or not_found("User not found.")
     if user.id == admin.id and (is_active is False or role not in (None, "admin")):
-        validation_error(["body", "is_active" if is_active is False else "role"],
-                         "You cannot disable or demote your own account.")
+        fail(409, "You cannot disable or demote your own account.")  # who asks, not what: no 422
     was_active, changes = user.is_active, {}
     if name is not None:
         changes["name"] = name
@@ -115,6 +114,7 @@ class UserItem(MethodView):
     @blp.arguments(UserChangeSchema)
     @blp.response(200, AdminUserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, body, user_id):
         """Change an account's name or role, or disable / re-enable it."""
         return change_user(current_user(), user_id, **body)

@@ -65,14 +65,14 @@ def change_password(user, password, old_password=None, signed_in_at=None, keep_s
     from avycenna.audit.service import record
     from avycenna.auth.passwords import verify_password
     from avycenna.auth.sessions import end_sign_ins
-    from avycenna.errors import validation_error
+    from avycenna.errors import fail
 
     if old_password:
         if not (user.password_hash and verify_password(user.password_hash, old_password)):
             record("auth.password_change", outcome="failure", user_id=user.id)
-            validation_error(["body", "old_password"], "Old password is incorrect.")
+            fail(403, "Old password is incorrect.")  # a refused proof, not a malformed body: no 422
     elif not fresh(signed_in_at):
-        validation_error(["body", "old_password"], STALE_PROOF)
+        fail(403, STALE_PROOF)
     password_hash = hash_password(password)
     with write_transaction():
         User.update(password_hash=password_hash).where(User.id == user.id).execute()

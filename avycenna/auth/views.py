@@ -107,11 +107,13 @@ class Me(MethodView):
     @auth_required()
     @blp.arguments(UpdateMeSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     def patch(self, body):
         """Change your name or password.
 
         Setting or changing the password needs `old_password`, or a sign-in (of the access
-        token's session) within the last few minutes; an API key alone never can. Every other
+        token's session) within the last few minutes; an API key alone never can (a 403
+        when the proof is missing or wrong). Every other
         sign-in of the account (refresh tokens, browser sessions) ends.
         """
         return update_profile(current_user(), **body, **jwt_sign_in())

@@ -21,9 +21,10 @@ from avycenna.clock import utcnow
 from avycenna.errors import validation_error
 
 HEADER = "Idempotency-Key"
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 OPENAPI_PARAMETER = {"name": HEADER, "in": "header", "required": False,
-                     "schema": {"type": "string", "maxLength": 255},
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                                "pattern": KEY_PATTERN.pattern.replace("\\Z", "$")},
                      "description": "Retry safely: the same key and body return the first response "
                                     "(for 24 h); the same key with another body is a 422."}
 

@@ -1,24 +1,17 @@
 """Request and response bodies of encounters, queries and messages."""
-from flask import current_app
-from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from avycenna.encounters import service
 from avycenna.encounters.lifecycle import STATUSES
-from avycenna.schemas import Boolean, PageArgs, Timestamp, is_blank, page_schema
-
-
-def _query_length(value):
-    config = current_app.config
-    low, high = config["AGENT_QUERY_MIN_LENGTH"], config["AGENT_QUERY_MAX_LENGTH"]
-    if not low <= len(value) <= high:
-        raise ValidationError(f"Length must be between {low} and {high} characters.")
-    if is_blank(value):
-        raise ValidationError("Cannot be blank.")
+from avycenna.schemas import Boolean, ConfigLength, PageArgs, Pattern, Timestamp, page_schema, visible_pattern
 
 
 class QueryTextSchema(Schema):
-    query = fields.String(required=True, validate=_query_length, metadata={
-        "description": "The question with its context, 500–10,000 characters."})
+    query = fields.String(required=True, validate=[
+        ConfigLength("AGENT_QUERY_MIN_LENGTH", "AGENT_QUERY_MAX_LENGTH"),
+        Pattern(visible_pattern, "Cannot be blank.")], metadata={
+        "description": "The question with its context (the lengths are the server's "
+                       "AGENT_QUERY_MIN_LENGTH and AGENT_QUERY_MAX_LENGTH), not blank."})
 
 
 class QuerySchema(Schema):

@@ -14,7 +14,7 @@ from avycenna.audit.service import record
 from avycenna.auth.users import normalize_email
 from avycenna.clock import utcnow
 from avycenna.db import locked, transaction, write_transaction
-from avycenna.errors import DENIED, fail, validation_error
+from avycenna.errors import DENIED, fail
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
@@ -57,9 +57,9 @@ def request_grant(clinician, email, scopes, message=None, expires_at=None):
     """A clinician asks the holder of `email` for access; the holder is mailed."""
     email = normalize_email(email)
     if email == clinician.email:
-        validation_error(["body", "email"], "You cannot ask yourself for access.")
+        fail(409, "You cannot ask yourself for access.")  # who asks, not what is asked: no 422
     if expires_at is not None and expires_at <= utcnow():
-        validation_error(["body", "expires_at"], "Must be in the future.")
+        fail(409, "expires_at has already passed.")  # a rule of the clock, not of the text: no 422
     with write_transaction():
         grant = Grant.create(clinician=clinician, email=email, scopes=",".join(sorted(set(scopes))),
                              message=message, expires_at=expires_at)

@@ -28,6 +28,7 @@ class Grants(MethodView):
     @auth_required("clinician")
     @blp.arguments(NewGrantSchema)
     @blp.response(201, GrantSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Ask an account holder (by e-mail) for access; they are notified by mail."""
         return present(service.request_grant(current_user(), **body))

@@ -1,21 +1,33 @@
 """Request and response bodies of /api/v1/patients and the consent and ID-verification calls."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from avycenna.clock import utcnow
 from avycenna.patients.models import DOCUMENT_TYPES, ID_STATUSES, RELATIONSHIPS, SEXES_AT_BIRTH
-from avycenna.schemas import ChangeSchema, Name, PageArgs, Timestamp, page_schema
+from avycenna.schemas import ChangeSchema, Name, PageArgs, Timestamp, dates_pattern, page_schema
+
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def _not_future(value):
     if value > utcnow().date():
         raise ValidationError("Date of birth cannot be in the future.")
-    if value.year < 1900:
+    if value < EARLIEST_BIRTH:
         raise ValidationError("Date of birth must be in 1900 or later.")
+
+
+def BirthDate(**kwargs):
+    """A date of birth from 1900-01-01 up to today. The document's pattern states the dates up to
+    the day the server started (a later day only widens what the server accepts)."""
+    metadata = {"pattern": dates_pattern(EARLIEST_BIRTH, utcnow().date()),
+                "description": "From 1900-01-01 up to today (not in the future).", **kwargs.pop("metadata", {})}
+    return fields.Date(validate=_not_future, metadata=metadata, **kwargs)
 
 
 class NewPatientSchema(Schema):
     name = Name(required=True, metadata={"example": "Maria Lopez"})
-    date_of_birth = fields.Date(required=True, validate=_not_future, metadata={"example": "1984-03-02"})
+    date_of_birth = BirthDate(required=True, metadata={"example": "1984-03-02"})
     relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS),
                                  metadata={"example": "spouse"})
     sex_at_birth = fields.String(load_default=None, allow_none=True,
@@ -24,7 +36,7 @@ class NewPatientSchema(Schema):
 
 class PatchPatientSchema(ChangeSchema):
     name = Name()
-    date_of_birth = fields.Date(validate=_not_future)
+    date_of_birth = BirthDate()
     relationship = fields.String(validate=validate.OneOf(RELATIONSHIPS))
     sex_at_birth = fields.String(allow_none=True, validate=validate.OneOf(SEXES_AT_BIRTH))
 

@@ -37,6 +37,11 @@ class IngestSchema(Schema):
     series = fields.List(fields.Nested(SeriesSchema), metadata={
         "description": "Compact form: one type and unit, parallel arrays. At most 10,000 samples in all."})
 
+    @classmethod
+    def json_schema_keywords(cls):
+        """`samples`, `series` or both (validate.parse_body: neither is a 422, and neither is nullable)."""
+        return {"anyOf": [{"required": ["samples"]}, {"required": ["series"]}]}
+
 
 class IngestResultSchema(Schema):
     inserted = fields.Integer()
@@ -49,7 +54,8 @@ class IngestResultSchema(Schema):
 class RangeArgs(Schema):
     type = fields.String(required=True, validate=validate.OneOf(TYPE_NAMES))
     start = Timestamp(load_default=None, metadata={"description": "Default: 30 days before end."})
-    end = Timestamp(load_default=None, metadata={"description": "Default: now. At most 366 days after start."})
+    end = Timestamp(load_default=None, metadata={
+        "description": "Default: now. At or before `start`: an empty window (no data)."})
 
 
 class SampleQueryArgs(RangeArgs):

@@ -288,6 +288,9 @@ def parse_body(body):
     source = body.get("source")
     if type(source) is not str or not (1 <= len(source) <= 64):
         raise SampleError(["source"], "A source of 1–64 characters is required.", "value_error.source")
+    for name in ("samples", "series"):  # either may be left out, neither is nullable
+        if name in body and body[name] is None:
+            raise SampleError([name], "Field may not be null.", "type_error.none")
     samples, series = body.get("samples"), body.get("series")
     if samples is None and series is None:
         raise SampleError(["samples"], "Missing data for required field.", "missing")

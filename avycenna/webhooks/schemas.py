@@ -1,7 +1,7 @@
 """Bodies of /api/v1/webhook-endpoints."""
 from marshmallow import Schema, fields, validate
 
-from avycenna.schemas import PageArgs, Timestamp
+from avycenna.schemas import PageArgs, Pattern, Timestamp
 from avycenna.webhooks.events import EVENTS
 
 EVENT_NAMES = sorted(EVENTS)
@@ -9,11 +9,25 @@ EVENTS_DOC = ("Event types to receive; omitted, null or empty: every event. "
               + " ".join(f"`{name}`: {text}" for name, text in EVENTS.items()))
 
 
+# An http(s) URL with a host, no user name or password, no fragment, a port of 1–65535, and no
+# space or control character (what webhooks/ssrf.parse accepts, as a pattern for the document).
+PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = (r"^https?://(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::" + PORT + r")?"
+               r"(?:[/?][\x21-\x22\x24-\x7e]*)?$")
+
+
+def Url(**kwargs):
+    """A webhook URL. The host must also resolve, when the URL is registered and before every
+    delivery, to public addresses only: a rule of the network, not of the text (a 422 naming it)."""
+    return fields.String(validate=[validate.Length(min=1, max=2048), Pattern(URL_PATTERN, "Not a valid http(s) URL.")],
+                         metadata={"format": "uri", "example": "https://integrator.example/hooks/avycenna",
+                                   "description": "http(s) URL whose host resolves to public addresses (an "
+                                                  "admin can allow LAN hosts with WEBHOOK_ALLOWED_HOSTS)."},
+                         **kwargs)
+
+
 class EndpointInSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048),
-                        metadata={"example": "https://integrator.example/hooks/avycenna",
-                                  "description": "http(s) URL on a public address (an admin can allow "
-                                                 "LAN hosts with WEBHOOK_ALLOWED_HOSTS)."})
+    url = Url(required=True)
     events = fields.List(fields.String(validate=validate.OneOf(EVENT_NAMES)), allow_none=True,
                          validate=validate.Length(max=len(EVENT_NAMES)),
                          metadata={"example": ["encounter.answered"], "description": EVENTS_DOC})
@@ -22,7 +36,7 @@ class EndpointInSchema(Schema):
 
 
 class EndpointPatchSchema(EndpointInSchema):
-    url = fields.String(validate=validate.Length(min=1, max=2048))
+    url = Url()
 
 
 class EndpointSchema(Schema):
