@@ -18,6 +18,7 @@ from avycenna.errors import DENIED, fail, validation_error
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
+from avycenna.signals import access_narrowed
 from avycenna.webhooks.events import emit_grant
 
 PENDING_DAYS = 7
@@ -149,6 +150,8 @@ def revoke_grant(grant_id, user):
     record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
            target_id=grant.id, revoked_by=grant.revoked_by)
     emit_grant("grant.revoked", grant)
+    if grant.patient_id is not None:
+        access_narrowed.send("grants", patient_id=grant.patient_id, user_id=grant.clinician_id)
     return grant
 
 
