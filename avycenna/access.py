@@ -138,8 +138,9 @@ def _holds_encounter(user, patient_id):
 
 def identity_access(user, patient):
     """Why `user` may see `patient`'s name, date of birth and sex: "owner", "admin",
-    "encounter", the active `profile` Grant — or None (they may not)."""
-    if user is None or patient is None:
+    "encounter", the active `profile` Grant — or None (they may not). An archived patient is
+    seen through a grant no more, as with every other read of a grant."""
+    if user is None or patient is None or not user.is_active:
         return None
     if patient.account_id == user.id:
         return "owner"
@@ -147,7 +148,7 @@ def identity_access(user, patient):
         return "admin"
     if user.role != "clinician":
         return None
-    grant = active_grant(user, patient.id, "profile")
+    grant = active_grant(user, patient.id, "profile") if patient.archived_at is None else None
     if grant is not None:
         return grant
     return "encounter" if _holds_encounter(user, patient.id) else None
