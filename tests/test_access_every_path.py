@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from avycenna.db import database
+from tests.agent_helpers import CONSENT, QUERY, ask, subscribe
 from tests.mcp_client import session
 from tests.test_grant_scopes import grant
 from tests.test_web_security import sign_in
@@ -28,7 +29,8 @@ from tests.test_web_security import sign_in
 PASSWORD = "correct horse battery"
 NAME = "Ximena Revocable-Quist"
 HEART_RATE, WEIGHT = 173.125, 64.875  # values nothing else on the server would print
-MARKERS = (NAME, "173.125", "64.875")
+QUESTION = "Vexillar-Quorbit: " + QUERY  # the patient's own words, in an encounter
+MARKERS = (NAME, "173.125", "64.875", "Vexillar-Quorbit")
 ASYNC = {"Prefer": "respond-async"}
 
 # Arguments that name a patient or something made of their data: a 2xx for the granted clinician
@@ -73,12 +75,31 @@ class World:
         r = client.post(f"/api/v1/patients/{self.pid}/wearables", headers=self.holder_h,
                         json={"source": "watch", "samples": samples})
         assert r.status_code == 200, r.get_json()
+        self.encounter_id = self.answered_encounter(make_user, token_for)
         self.gid = grant(client, self.holder_h, self.dr_h, self.holder, self.pid,
                          ["profile", "wearables", "encounters"])
         self.export_id = self.finished_export()
         self.web = app.test_client()  # the clinician's browser: a session cookie
         sign_in(self.web, self.dr.email, PASSWORD)
         self.window = {"start": (at - timedelta(days=2)).isoformat(), "end": (at + timedelta(days=2)).isoformat()}
+
+    def answered_encounter(self, make_user, token_for):
+        """The holder's question about the patient, answered and closed by another clinician (so
+        the one under test reads it through the grant alone)."""
+        client, pid, h = self.client, self.pid, self.holder_h
+        assert client.post(f"/api/v1/patients/{pid}/consent", json=CONSENT, headers=h).status_code == 200
+        assert client.post(f"/api/v1/patients/{pid}/id-verification", headers=h, json={
+            "document_type": "passport", "document_number": "P1234567"}).status_code == 201
+        assert client.post(f"/api/v1/patients/{pid}/id-verification/approve", json={},
+                           headers=self.admin_h).status_code == 200
+        subscribe(client, h, self.admin_h)
+        r = ask(client, h, query=QUESTION, patient_id=pid)
+        assert r.status_code in (200, 201) and r.get_json()["status"] == "submitted", r.get_json()
+        encounter_id, other = r.get_json()["encounter_id"], token_for(make_user("clinician"))
+        for step, body in (("take", None), ("answer", {"body": "Rest."}), ("close", {"summary": "Cough."})):
+            r = client.post(f"/api/v1/encounters/{encounter_id}/{step}", json=body, headers=other)
+            assert r.status_code == 200, r.get_json()
+        return encounter_id
 
     def finished_export(self):
         from avycenna.fhir.export import run_export
@@ -93,7 +114,8 @@ class World:
     def fill(self, name):
         """The value of a route argument, as the world has it (a list: each is tried)."""
         values = {"patient_id": [self.pid], "export_id": [self.export_id], "grant_id": [self.gid],
-                  "resource_type": ["Patient", "Observation"]}
+                  "encounter_id": [self.encounter_id],
+                  "resource_type": ["Patient", "Observation", "Encounter", "Communication"]}
         if name in values:
             return values[name]
         if name in UNRELATED_ARGS or name.endswith("_id"):
@@ -227,16 +249,11 @@ def archive(world):
     assert world.client.delete(f"/api/v1/patients/{world.pid}", headers=world.holder_h).status_code == 204
 
 
-@pytest.mark.parametrize("narrow", [revoke, expire, demote, disable, archive], ids=lambda f: f.__name__)
-def test_every_path_to_a_patients_data_ends_with_access(app, client, make_user, token_for, live_server, narrow):
-    world = World(app, client, make_user, token_for)
+def walk(app, world, narrow, url=None):
+    """(patient-data paths found, those that still return the data after `narrow`)."""
     found = discover_http(app, world)
-    tools = {name: text for name, text in mcp_reads(live_server.url, world).items() if carries(text)}
-
+    tools = {name: text for name, text in mcp_reads(url, world).items() if carries(text)} if url else {}
     paths = sorted({path for path, _ in found} | set(tools))
-    assert len(paths) >= MINIMUM, f"only {len(paths)} patient-data paths found: {paths}"
-    for kind, prefix in KINDS.items():
-        assert any(p.startswith(prefix) for p in paths), f"no {kind} path found among {paths}"
 
     narrow(world)
 
@@ -245,7 +262,30 @@ def test_every_path_to_a_patients_data_ends_with_access(app, client, make_user, 
         status, text = world.get(path, json.loads(query))
         if carries(text) or (why == "route argument" and 200 <= status < 300):
             still.append(f"{path} {query} → {status}")
-    for name, text in mcp_reads(live_server.url, world).items():
+    for name, text in (mcp_reads(url, world).items() if url else ()):
         if name in tools and carries(text):
             still.append(name)
+    return paths, still
+
+
+@pytest.mark.parametrize("narrow", [revoke, expire, demote, disable, archive], ids=lambda f: f.__name__)
+def test_every_path_to_a_patients_data_ends_with_access(app, client, make_user, token_for, live_server, narrow):
+    world = World(app, client, make_user, token_for)
+    paths, still = walk(app, world, narrow, live_server.url)
+    assert len(paths) >= MINIMUM, f"only {len(paths)} patient-data paths found: {paths}"
+    for kind, prefix in KINDS.items():
+        assert any(p.startswith(prefix) for p in paths), f"no {kind} path found among {paths}"
     assert not still, f"after {narrow.__name__}, these still return the patient's data: {still}"
+
+
+def test_a_new_route_that_skips_the_rule_is_caught(app, client, make_user, token_for):
+    """The walk's own check: a route added without asking the access rule, on no list, fails it."""
+    from avycenna.patients.models import Patient
+
+    def leak(patient_id):
+        return {"name": Patient.get_by_id(patient_id).name}
+    app.add_url_rule("/api/v1/leaky/<patient_id>", "leaky", leak)
+    world = World(app, client, make_user, token_for)
+    paths, still = walk(app, world, revoke)
+    assert f"/api/v1/leaky/{world.pid}" in paths
+    assert still == [f"/api/v1/leaky/{world.pid} {{}} → 200"]

@@ -166,9 +166,11 @@ def incoming(user, status=None):
 
 
 def active_grants(clinician, patient):
-    """The clinician's active grants on `patient`, newest answer first."""
-    return list(Grant.select().where((Grant.clinician == clinician) & (Grant.patient == patient)
-                                     & status_is("active"))
+    """The clinician's active grants on `patient`, newest answer first. A grant on an archived
+    patient opens nothing: archiving ends every clinician's access through a grant at once."""
+    return list(Grant.select().join(Patient, on=(Grant.patient == Patient.id))
+                .where((Grant.clinician == clinician) & (Grant.patient == patient) & status_is("active")
+                       & Patient.archived_at.is_null())
                 .order_by(fn.COALESCE(Grant.responded_at, Grant.created_at).desc()))
 
 
