@@ -43,6 +43,9 @@ CREATE INDEX "fhir_export_user_id" ON "fhir_export" ("user_id");
 CREATE INDEX "fhir_export_status" ON "fhir_export" ("status");
 CREATE INDEX "fhir_export_expires_at" ON "fhir_export" ("expires_at");
 
+CREATE TABLE "fhir_export_patient" ("export_id" VARCHAR(32) NOT NULL, "patient_id" TEXT NOT NULL, "scopes" VARCHAR(64) NOT NULL, PRIMARY KEY ("export_id", "patient_id"), FOREIGN KEY ("export_id") REFERENCES "fhir_export" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE INDEX "fhir_export_patient_patient_id" ON "fhir_export_patient" ("patient_id");
+
 CREATE TABLE "access_grant" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "clinician_id" VARCHAR(32) NOT NULL, "email" VARCHAR(254) NOT NULL, "scopes" VARCHAR(64) NOT NULL, "message" TEXT, "status" VARCHAR(16) NOT NULL, "patient_id" TEXT, "holder_id" VARCHAR(32), "expires_at" DATETIME, "created_at" DATETIME NOT NULL, "responded_at" DATETIME, "revoked_at" DATETIME, "revoked_by" VARCHAR(16), FOREIGN KEY ("clinician_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("holder_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "access_grant_clinician_id" ON "access_grant" ("clinician_id");
 CREATE INDEX "access_grant_email" ON "access_grant" ("email");

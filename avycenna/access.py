@@ -9,14 +9,21 @@ A patient's identity (name, date of birth, sex) is shown to a clinician only und
 grant with the `profile` scope, or while they hold (took and have not closed) an encounter of
 that patient (`identity_access`). Every page and endpoint that names a patient asks it, and
 every such read by a clinician is audited with the grant it went through.
+
+What is read later from something made earlier (a bulk export's files, its status) asks the
+rule again at the moment of reading: `basis` and `decide_many` answer for a user and patients
+without a request, so a revoked grant, an archived patient, a demoted clinician or a disabled
+account ends those reads on the next request as it ends the live ones. When access narrows,
+the service that narrowed it sends `signals.access_narrowed`, so what was made under the old
+access (exports) is cancelled and deleted at once.
 """
 from flask import g
 
 from avycenna.audit.service import record
 from avycenna.actor import current_user
 from avycenna.errors import DENIED, fail
-from avycenna.grants.models import SCOPES
-from avycenna.grants.service import active_grant, active_grants
+from avycenna.grants.models import SCOPES, Grant
+from avycenna.grants.service import active_grant, active_grants, status_is
 from avycenna.patients.models import Patient
 from avycenna.patients.service import owned_patient, patient_uuid, refuse
 
@@ -73,6 +80,41 @@ def patient_scopes(user, patient):
     return {scope for grant in grants for scope in grant.scope_list}, grants
 
 
+def basis(user, patient):
+    """(scopes, grants) `user` may read of `patient` now, by the same rule as a live read: nothing
+    for a disabled account, an archived patient, or anyone who is neither the owner nor a
+    clinician with an active grant."""
+    if user is None or patient is None or not user.is_active or patient.archived_at is not None:
+        return set(), []
+    return patient_scopes(user, patient)
+
+
+CHUNK = 500  # ids per IN (…) query
+
+
+def decide_many(user, wanted):
+    """The ids among `wanted` ({patient id: needed scopes}) that `user` may NOT read now with
+    every needed scope: `basis` for many patients at once, in a few queries. An empty set means
+    all may be read."""
+    wanted = {str(pid): set(scopes) for pid, scopes in wanted.items()}
+    ids = list(wanted)
+    if user is None or not user.is_active:
+        return set(ids)
+    allowed = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        live = {str(p.id): p for p in Patient.select().where(Patient.id.in_(chunk) & Patient.archived_at.is_null())}
+        for pid, patient in live.items():
+            if patient.account_id == user.id:
+                allowed[pid] = set(SCOPES)
+        if user.role == "clinician":
+            grants = Grant.select().where((Grant.clinician == user.id) & Grant.patient.in_(list(live))
+                                          & status_is("active"))
+            for grant in grants:
+                allowed.setdefault(str(grant.patient_id), set()).update(grant.scope_list)
+    return {pid for pid in ids if pid not in allowed or not wanted[pid] <= allowed[pid]}
+
+
 def readable_scopes(patient_id):
     """(Patient, scopes) the current user may read: every scope for the owner, the union of a
     clinician's active grants otherwise. No scope at all is the same audited 404 as above."""
@@ -96,8 +138,9 @@ def _holds_encounter(user, patient_id):
 
 def identity_access(user, patient):
     """Why `user` may see `patient`'s name, date of birth and sex: "owner", "admin",
-    "encounter", the active `profile` Grant — or None (they may not)."""
-    if user is None or patient is None:
+    "encounter", the active `profile` Grant — or None (they may not). An archived patient is
+    seen through a grant no more, as with every other read of a grant."""
+    if user is None or patient is None or not user.is_active:
         return None
     if patient.account_id == user.id:
         return "owner"
@@ -105,7 +148,7 @@ def identity_access(user, patient):
         return "admin"
     if user.role != "clinician":
         return None
-    grant = active_grant(user, patient.id, "profile")
+    grant = active_grant(user, patient.id, "profile") if patient.archived_at is None else None
     if grant is not None:
         return grant
     return "encounter" if _holds_encounter(user, patient.id) else None

@@ -9,7 +9,7 @@ def all_models():
     from avycenna.backups.models import BackupRecord
     from avycenna.billing.models import Invoice, Subscription
     from avycenna.encounters.models import Encounter, EncounterQuery, Message
-    from avycenna.fhir.models import FhirExport
+    from avycenna.fhir.models import FhirExport, FhirExportPatient
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.imports.models import WearableImport
@@ -20,4 +20,4 @@ def all_models():
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
             WearableSourceOrder, WearableImport,
-            FhirExport]
+            FhirExport, FhirExportPatient]

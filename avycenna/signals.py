@@ -21,3 +21,9 @@ subscription_cancelled = _signals.signal("subscription-cancelled")
 # sender: the Patient that gave consent or had its ID approved. Encounters: those already
 # checked out for this patient may go.
 patient_cleared = _signals.signal("patient-cleared")
+
+# Access to patient data narrowed, sent by the service that narrowed it: a grant revoked
+# (patient_id, user_id: the clinician), a patient archived (patient_id), an account demoted or
+# disabled (user_id). sender: the service's name. FHIR: the bulk exports whose requester may no
+# longer read every patient they hold are cancelled and their files deleted.
+access_narrowed = _signals.signal("access-narrowed")

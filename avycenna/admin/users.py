@@ -17,6 +17,7 @@ from avycenna.clock import utcnow
 from avycenna.db import locked, transaction
 from avycenna.errors import fail, not_found
 from avycenna.pagination import paginate
+from avycenna.signals import access_narrowed
 from avycenna.schemas import Boolean, ChangeSchema, Name, PageArgs, Timestamp, page_schema
 
 blp = Blueprint("admin_users", __name__, url_prefix="/api/v1/admin/users",
@@ -87,6 +88,8 @@ def change_user(admin, user_id, name=None, role=None, is_active=None):
         record("user.disable" if was_active else "user.enable", target_type="user", target_id=user.id)
     if role is not None:
         record("user.role_change", target_type="user", target_id=user.id, role=role)
+    if not user.is_active or (role is not None and role != "clinician"):
+        access_narrowed.send("admin", user_id=user.id)  # its exports are judged again now
     return user
 
 

@@ -29,7 +29,8 @@ def page(query, limit, cursor):
 
 READ_ACTIONS = ("patient.list", "patient.read", "patient.access_log.read", "patient.id_verification.read",
                 "encounter.read", "encounter.list", "message.list", "wearables.read", "wearables.summary.read",
-                "fhir.patient.read", "fhir.observation.search", "fhir.everything", "fhir.export")
+                "fhir.patient.read", "fhir.observation.search", "fhir.everything", "fhir.export",
+                "fhir.export.download")
 
 
 def access_log(patient, limit, cursor, hide_reads_by=None):

@@ -5,8 +5,16 @@ clinician), each with what the grant's scopes allow. The job streams: every sect
 with keyset queries a batch at a time and each resource is written as a line at once, so
 memory does not grow with the data. State changes are conditional updates (`WHERE status=…`,
 rowcount checked): a cancel (DELETE) wins over a running job, which stops at the next patient.
-Files live in `instance/fhir-exports/<id>/` and are deleted `FHIR_EXPORT_TTL` seconds after the
-export finished (hourly sweep, and at once when a poll finds them expired).
+Files live in `instance/fhir-exports/<id>/` (0600 files in 0700 folders) and are deleted
+`FHIR_EXPORT_TTL` seconds after the export finished (hourly sweep, and at once when a poll finds
+them expired).
+
+Each patient the job wrote is recorded (`FhirExportPatient`, with the scopes its sections
+needed). The status and every file are served only while the requester may still read every one
+of them, asked of the access rule at that moment (`readable`); otherwise they are a 404 like an
+unknown export. When access narrows (`signals.access_narrowed`: a grant revoked, a patient
+archived, a clinician demoted, an account disabled) the exports that lost a patient are cancelled
+and their files deleted at once (`on_access_narrowed`).
 """
 import json
 import logging
@@ -17,17 +25,19 @@ from datetime import timedelta
 from flask import current_app
 
 from avycenna import jobs
-from avycenna.audit.service import record
+from avycenna.audit.service import record, record_many
 from avycenna.auth.models import User
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import fail
-from avycenna.fhir.models import FhirExport
+from avycenna.fhir.models import FhirExport, FhirExportPatient
 from avycenna.fhir.service import SECTIONS, iterate_section
-from avycenna.access import patient_scopes
+from avycenna.access import basis, decide_many
 from avycenna.grants.models import Grant
 from avycenna.grants.service import status_is
 from avycenna.patients.models import Patient
+from avycenna.private import open_private, private_dir
+from avycenna.signals import access_narrowed
 
 log = logging.getLogger("avycenna")
 EXPORT_TYPES = tuple(section.resource_type for section in SECTIONS)
@@ -72,6 +82,62 @@ def own_export(user, export_id):
     return export
 
 
+def exported_patients(export):
+    """{patient id: scopes} of every patient this export's current run wrote."""
+    rows = FhirExportPatient.select().where(FhirExportPatient.export == export.id)
+    return {str(row.patient_id): row.scope_set for row in rows}
+
+
+def readable(user, export):
+    """True while `user` may still read every patient `export` holds, with the scopes it was
+    written under: asked of the access rule now, not when the export ran."""
+    return not decide_many(user, exported_patients(export))
+
+
+def readable_export(user, export_id):
+    """The caller's export, only while they may still read every patient in it (else the same
+    404 as an unknown export, so nothing is revealed). A refused one is cancelled and its files
+    deleted, as a revoke would have done."""
+    export = own_export(user, export_id)
+    if not readable(user, export):
+        discard(export, "access")
+        fail(404, NOT_FOUND)
+    return export
+
+
+def discard(export, reason):
+    """Cancel `export` (whatever its state) and delete its files; audited. False if already cancelled."""
+    cancelled = (FhirExport.update(status="cancelled", updated_at=utcnow())
+                 .where((FhirExport.id == export.id) & (FhirExport.status != "cancelled")).execute())
+    delete_files(export)
+    if cancelled:
+        record("fhir.export.cancel", target_type="fhir_export", target_id=export.id, reason=reason)
+    return bool(cancelled)
+
+
+def record_download(export, resource_type):
+    """Audit a served file once per patient in it, so each holder's access log shows it."""
+    record_many("fhir.export.download", [
+        {"patient_id": pid, "target_type": "fhir_export", "target_id": export.id,
+         "details": {"type": resource_type}} for pid in sorted(exported_patients(export))])
+
+
+@access_narrowed.connect
+def on_access_narrowed(sender, patient_id=None, user_id=None, **_):
+    """Cancel and delete every live export (of `user_id`, or holding `patient_id`) whose
+    requester may no longer read all of its patients."""
+    live = FhirExport.select().where(FhirExport.status != "cancelled")
+    if user_id is not None:
+        live = live.where(FhirExport.user == user_id)
+    if patient_id is not None:
+        holding = FhirExportPatient.select(FhirExportPatient.export).where(FhirExportPatient.patient == patient_id)
+        live = live.where(FhirExport.id.in_(holding) | (FhirExport.status.in_(("queued", "running"))))
+    for export in list(live):  # a running one is judged on the patients it has written so far
+        user = User.get_or_none(User.id == export.user_id)
+        if user is None or not user.is_active or not readable(user, export):
+            discard(export, "access")
+
+
 def cancel_export(user, export_id):
     """DELETE: stop a queued or running export, or delete a finished one's files."""
     export = own_export(user, export_id)
@@ -85,6 +151,10 @@ def cancel_export(user, export_id):
 
 def delete_files(export):
     shutil.rmtree(export_dir(export.id), ignore_errors=True)
+
+
+def forget_patients(export_id):
+    FhirExportPatient.delete().where(FhirExportPatient.export == export_id).execute()
 
 
 def _move(export_id, source, target, attempt=None, **fields):
@@ -115,12 +185,12 @@ class Writer:
 
     def __init__(self, export):
         self.export, self.files, self.counts, self.lines = export, {}, {}, 0
-        os.makedirs(os.path.dirname(file_path(export, "x")), exist_ok=True)
+        private_dir(os.path.dirname(file_path(export, "x")))
 
     def write(self, resource):
         kind = resource["resourceType"]
         if kind not in self.files:
-            self.files[kind] = open(file_path(self.export, kind), "w", encoding="utf-8")
+            self.files[kind] = open_private(file_path(self.export, kind))
             self.counts[kind] = 0
         self.files[kind].write(json.dumps(resource, separators=(",", ":"), ensure_ascii=False) + "\n")
         self.counts[kind] += 1
@@ -143,14 +213,19 @@ class Writer:
 
 
 def write_patient(writer, user, patient, types):
-    """Every resource of one patient the user may see, section by section; audited as a read."""
-    scopes, grants = patient_scopes(user, patient)
-    written = {}
+    """Every resource of one patient the user may see now, section by section; recorded with the
+    scopes it needed, and audited as a read."""
+    scopes, grants = basis(user, patient)
+    written, needed = {}, set()
     for section in SECTIONS:
         if section.scope in scopes and section.resource_type in types:
+            needed.add(section.scope)
             for resource in iterate_section(section, patient):
                 writer.write(resource)
                 written[section.resource_type] = written.get(section.resource_type, 0) + 1
+    if not needed:
+        return  # nothing of this patient may be read now: nothing written, nothing recorded
+    FhirExportPatient.create(export=writer.export.id, patient=patient.id, scopes=",".join(sorted(needed)))
     record("fhir.export", patient_id=patient.id, target_type="fhir_export", target_id=writer.export.id,
            user_id=user.id, written=written, **({"grant_id": grants[0].id} if grants else {}))
 
@@ -162,6 +237,7 @@ def run_export(export_id):
     if export is None:
         return  # cancelled, or another run has it
     user = User.get_by_id(export.user_id)
+    forget_patients(export_id)  # an earlier, cut-off run's
     patient_ids = panel(user)
     writer = Writer(export)
     try:

@@ -1,7 +1,6 @@
 """/fhir/R4/Patient/$export (Bulk Data, async): kick-off, status/manifest, cancel, file download."""
 from flask import current_app, g, request, send_file
 
-from avycenna.audit.service import record
 from avycenna.actor import auth_required, current_user
 from avycenna.errors import fail
 from avycenna.fhir import export
@@ -45,8 +44,9 @@ def kick_off():
 @bp.get("/$export-status/<export_id>")
 @auth_required()
 def status(export_id):
-    """202 with X-Progress while it runs; 200 with the manifest when done."""
-    job = export.own_export(current_user(), export_id)
+    """202 with X-Progress while it runs; 200 with the manifest when done. 404 once the caller
+    may no longer read every patient the export holds (a revoked grant, an archived patient…)."""
+    job = export.readable_export(current_user(), export_id)
     if job.status in ("queued", "running"):
         g.retry_after = current_app.config["FHIR_EXPORT_RETRY_AFTER"]  # kept by ratelimit.only_429_retries
         return fhir_response(information("Export in progress."), 202, {"X-Progress": export.progress(job)})
@@ -70,9 +70,10 @@ def cancel(export_id):
 @bp.get("/$export-file/<export_id>/<resource_type>.ndjson")
 @auth_required()
 def download(export_id, resource_type):
-    """One ndjson file of a finished export (the requester's credentials)."""
-    job = export.own_export(current_user(), export_id)
+    """One ndjson file of a finished export (the requester's credentials), while the caller may
+    still read every patient in it; audited once per patient, so each holder's access log shows it."""
+    job = export.readable_export(current_user(), export_id)
     if job.status != "done" or resource_type not in {f["type"] for f in job.file_list}:
         fail(404, export.NOT_FOUND)
-    record("fhir.export.download", target_type="fhir_export", target_id=job.id, type=resource_type)
+    export.record_download(job, resource_type)
     return send_file(export.file_path(job, resource_type), mimetype=NDJSON)

@@ -1,12 +1,13 @@
 """A Bulk Data export: who asked, its state and progress, the ndjson files it wrote."""
 import json
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, CompositeKey, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from avycenna.auth.models import User
 from avycenna.clock import utcnow
 from avycenna.db import BaseModel
 from avycenna.ids import new_id
+from avycenna.patients.models import Patient
 
 # queued → running → done | failed; cancelled (DELETE) from queued or running or done.
 EXPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
@@ -35,3 +36,21 @@ class FhirExport(BaseModel):
     @property
     def type_list(self):
         return [t for t in self.types.split(",") if t]
+
+
+class FhirExportPatient(BaseModel):
+    """One patient whose data a run of an export wrote, and the scopes it was read under.
+
+    Every status poll and file download asks the access rule again for each of them: the
+    export is served only while its requester may still read every one (`export.readable`).
+    """
+    export = ForeignKeyField(FhirExport, on_delete="CASCADE", index=False)  # the key leads with it
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=True)
+    scopes = CharField(max_length=64)  # comma-separated: the grant scopes the written sections needed
+
+    class Meta:
+        primary_key = CompositeKey("export", "patient")
+
+    @property
+    def scope_set(self):
+        return {s for s in self.scopes.split(",") if s}

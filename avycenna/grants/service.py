@@ -18,6 +18,7 @@ from avycenna.errors import DENIED, fail
 from avycenna.grants.models import Grant
 from avycenna.mail import notify
 from avycenna.patients.models import Patient
+from avycenna.signals import access_narrowed
 from avycenna.webhooks.events import emit_grant
 
 PENDING_DAYS = 7
@@ -149,6 +150,8 @@ def revoke_grant(grant_id, user):
     record("grant.revoke", patient_id=grant.patient_id, target_type="grant",
            target_id=grant.id, revoked_by=grant.revoked_by)
     emit_grant("grant.revoked", grant)
+    if grant.patient_id is not None:
+        access_narrowed.send("grants", patient_id=grant.patient_id, user_id=grant.clinician_id)
     return grant
 
 
@@ -163,9 +166,11 @@ def incoming(user, status=None):
 
 
 def active_grants(clinician, patient):
-    """The clinician's active grants on `patient`, newest answer first."""
-    return list(Grant.select().where((Grant.clinician == clinician) & (Grant.patient == patient)
-                                     & status_is("active"))
+    """The clinician's active grants on `patient`, newest answer first. A grant on an archived
+    patient opens nothing: archiving ends every clinician's access through a grant at once."""
+    return list(Grant.select().join(Patient, on=(Grant.patient == Patient.id))
+                .where((Grant.clinician == clinician) & (Grant.patient == patient) & status_is("active")
+                       & Patient.archived_at.is_null())
                 .order_by(fn.COALESCE(Grant.responded_at, Grant.created_at).desc()))
 
 

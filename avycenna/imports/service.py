@@ -23,15 +23,14 @@ from avycenna.clock import isoformat, utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import fail
 from avycenna.imports.models import WearableImport
+from avycenna.private import private_dir
 
 log = logging.getLogger("avycenna")
 INSERTED_PREFIX = "inserted_"
 
 
 def upload_dir():
-    path = os.path.join(current_app.instance_path, "imports")
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    return path
+    return private_dir(os.path.join(current_app.instance_path, "imports"))
 
 
 def upload_file():

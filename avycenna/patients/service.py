@@ -124,6 +124,7 @@ def archive_patient(user, patient_id):
     if patient.archived_at is None:
         _store(patient, archived_at=utcnow())
     record("patient.archive", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    signals.access_narrowed.send("patients", patient_id=patient.id)
 
 
 # Telehealth consent ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ ACTIONS = {
     "invoice.create": "Invoice created", "invoice.mark_paid": "Invoice marked paid",
     "fhir.patient.read": "Read patient details (FHIR)", "fhir.observation.search": "Read wearable data (FHIR)",
     "fhir.everything": "Read the whole record (FHIR)", "fhir.export": "Exported the record (FHIR bulk export)",
+    "fhir.export.download": "Downloaded an export file (FHIR bulk export)",
 }
 OUTCOMES = {"success": "done", "failure": "failed", "denied": "denied"}
 ROLES = {"member": "account holder"}
