@@ -8,6 +8,7 @@ import pytest
 from avycenna.db import database
 from avycenna.webhooks import delivery, events
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
+from avycenna.webhooks.secrets import new_secret
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
 from tests.test_jobs import wait_for
 from tests.webhook_receiver import Receiver
@@ -193,7 +194,7 @@ def test_events_roll_back_with_the_change_that_failed(app, people, make_user):
 
     with app.app_context(), database.obj.connection_context():
         user = make_user()
-        WebhookEndpoint.create(user=user, url="https://93.184.215.14/", secret_salt="s")
+        WebhookEndpoint.create(user=user, url="https://93.184.215.14/", secret=new_secret())
         with pytest.raises(RuntimeError), write_transaction():
             events.emit("encounter.closed", [user.id], encounter_id="enc_x", status="closed")
             raise RuntimeError("the change failed")

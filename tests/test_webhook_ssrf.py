@@ -8,6 +8,7 @@ import pytest
 from avycenna.db import database
 from avycenna.webhooks import delivery, events, ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
+from avycenna.webhooks.secrets import new_secret
 from tests.agent_helpers import db_read
 from tests.webhook_receiver import Receiver
 
@@ -127,17 +128,10 @@ def test_a_stored_disguised_target_is_refused_at_delivery_time(app, make_user, r
     port = receiver.server.server_address[1]
     user = make_user()
     with app.app_context(), database.obj.connection_context():
-        endpoint = WebhookEndpoint.create(user=user, url=f"http://{host}:{port}/hook", **stored_secret())
+        endpoint = WebhookEndpoint.create(user=user, url=f"http://{host}:{port}/hook", secret=new_secret())
         [delivery_id] = events.queue([endpoint], events.TEST_EVENT, {"endpoint_id": endpoint.id})
         delivery.deliver(delivery_id)
     assert receiver.requests == []
     row = db_read(app, lambda: WebhookDelivery.get_by_id(delivery_id))
     assert row.last_error.startswith("refused:") and row.status == "pending"
 
-
-def stored_secret():
-    """The columns a new endpoint row needs besides its user and URL."""
-    fields = WebhookEndpoint._meta.fields
-    if "secret_salt" in fields:
-        return {"secret_salt": "00" * 16}
-    return {"secret": "whsec_" + "A" * 43 + "="}
