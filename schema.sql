@@ -92,6 +92,9 @@ CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
 CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));
 
+CREATE TABLE "wearable_source" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "name" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_source_patient_id_name" ON "wearable_source" ("patient_id", "name");
+
 CREATE TABLE "wearable_source_order" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "sources" TEXT NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_source_order_patient_id" ON "wearable_source_order" ("patient_id");
 
