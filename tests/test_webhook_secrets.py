@@ -192,3 +192,39 @@ def test_the_upgrade_keeps_each_endpoints_secret_of_today(app_at_0016):
             assert verifies(secret, receiver)
     receiver.stop()
     assert len(receiver.requests) == 2
+
+
+def test_a_backup_restored_under_another_key_keeps_every_secret(app, app_config, client, member, runner,
+                                                                   tmp_path):
+    """A backup restored into a new instance whose server runs under another SECRET_KEY: the
+    endpoint's current and previous secrets both still verify."""
+    from avycenna import create_app
+    from avycenna.webhooks import events
+    from avycenna.webhooks.models import WebhookEndpoint
+
+    receiver = Receiver().start()
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = ["127.0.0.1"]
+    hook = register(client, member, receiver.url())
+    new = client.post(f"{HOOKS}/{hook['id']}/rotate-secret", headers=member).get_json()["secret"]
+    result = runner.invoke(args=["backup", str(tmp_path / "backups") + "/"])
+    assert result.exit_code == 0, result.output
+    path = result.output.split("backup: ")[1].split()[0]
+
+    (tmp_path / "restored-db").mkdir()
+    url = backends.create_test_database(tmp_path / "restored-db")
+    restored = create_app({**app_config, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "restored"),
+                           "SECRET_KEY": "another-" + uuid.uuid4().hex, "WEBHOOK_ALLOWED_HOSTS": ["127.0.0.1"]})
+    try:
+        outcome = restored.test_cli_runner().invoke(args=["restore", path])
+        assert outcome.exit_code == 0, outcome.output
+        with restored.app_context(), database.obj.connection_context():
+            endpoint = WebhookEndpoint.get_by_id(hook["id"])
+            [delivery_id] = events.queue([endpoint], events.TEST_EVENT, {"endpoint_id": endpoint.id})
+            delivery.deliver(delivery_id)
+        assert len(receiver.requests) == 1
+        assert verifies(new, receiver) and verifies(hook["secret"], receiver)
+    finally:
+        receiver.stop()
+        database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
+        create_app(app_config)  # the suite's database again, for this test's clean-up
+        backends.drop_test_database(url)
