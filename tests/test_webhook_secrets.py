@@ -228,3 +228,36 @@ def test_a_backup_restored_under_another_key_keeps_every_secret(app, app_config,
         database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
         create_app(app_config)  # the suite's database again, for this test's clean-up
         backends.drop_test_database(url)
+
+
+def test_the_upgrade_after_a_restore_keeps_the_secrets_the_backups_key_made(tmp_path):
+    """A restore puts the backup's key in instance/secret_key, then upgrades: an old backup's
+    endpoints get the secrets its own key derived, not ones from the key the process started with."""
+    from datetime import datetime
+
+    from peewee import Table
+
+    from avycenna import create_app
+    from avycenna.migrate import runner, upgrade
+    from avycenna.webhooks.models import WebhookEndpoint
+
+    url = backends.create_test_database(tmp_path)
+    instance = tmp_path / "instance"
+    old = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": url,
+                      "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex})  # the key is generated into instance/
+    try:
+        with old.app_context(), database.obj.connection_context():
+            runner().up("0016_encounter_list_index")
+            Table("user", ("id", "email", "name", "role", "is_active", "created_at")).bind(database.obj).insert(
+                id="usr_old", email="old@example.test", name="", role="member", is_active=True,
+                created_at=datetime(2026, 11, 1)).execute()
+            Table("webhook_endpoint", ("id", "user_id", "url", "events", "secret_salt", "status", "created_at",
+                                       "updated_at")).bind(database.obj).insert(
+                id="whe_old", user_id="usr_old", url="https://93.184.215.14/", events="", secret_salt="ab" * 16,
+                status="active", created_at=datetime(2026, 11, 1), updated_at=datetime(2026, 11, 1)).execute()
+            (instance / "secret_key").write_text("the-backups-own-key")  # as install_key does
+            upgrade()
+            assert WebhookEndpoint.get_by_id("whe_old").secret == derived("the-backups-own-key", "ab" * 16)
+    finally:
+        database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
+        backends.drop_test_database(url)

@@ -3,7 +3,8 @@
 Until now an endpoint's secret was derived from SECRET_KEY and a per-endpoint salt, so
 rotating SECRET_KEY (or restoring a backup under another key) changed every secret at
 once. Each existing endpoint is given, stored, the secret it has today (derived with
-the SECRET_KEY this upgrade runs under), so integrators keep verifying; the salt goes.
+the key the server runs under: the configured SECRET_KEY, else instance/secret_key as it is
+now, which after a restore is the backup's), so integrators keep verifying; the salt goes.
 """
 import base64
 import hashlib
@@ -18,6 +19,16 @@ def derived_secret(secret_key, salt):
     return "whsec_" + base64.b64encode(raw).decode()
 
 
+def server_key(app):
+    """The SECRET_KEY the server runs under: read again from instance/secret_key when it came
+    from there (a restore puts the backup's key in that file before it upgrades)."""
+    path = app.extensions.get("avycenna.secret_key_file")
+    if path:
+        with open(path) as fh:
+            return fh.read().strip()
+    return app.secret_key
+
+
 def up(migrator, db):
     migrator.migrate(
         migrator.add_column('webhook_endpoint', 'secret', CharField(max_length=64, null=True)),
@@ -28,7 +39,7 @@ def up(migrator, db):
     if rows:
         from flask import current_app  # upgrades run in the app's context (CLI, serve, restore)
 
-        key = current_app.secret_key
+        key = server_key(current_app)
         for endpoint_id, salt in rows:
             db.execute_sql('UPDATE "webhook_endpoint" SET secret = %s WHERE id = %s' % (db.param, db.param),
                            (derived_secret(key, salt), endpoint_id))
