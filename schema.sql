@@ -95,10 +95,13 @@ CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
 CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));
 
+CREATE TABLE "wearable_source" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "name" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "wearable_source_patient_id_name" ON "wearable_source" ("patient_id", "name");
+
 CREATE TABLE "wearable_source_order" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "sources" TEXT NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_source_order_patient_id" ON "wearable_source_order" ("patient_id");
 
-CREATE TABLE "webhook_endpoint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "url" VARCHAR(2048) NOT NULL, "events" VARCHAR(512) NOT NULL, "description" VARCHAR(500), "secret_salt" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE TABLE "webhook_endpoint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "url" VARCHAR(2048) NOT NULL, "events" VARCHAR(512) NOT NULL, "description" VARCHAR(500), "secret" VARCHAR(64) NOT NULL, "previous_secret" VARCHAR(64), "previous_secret_until" DATETIME, "status" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "webhook_endpoint_user_id" ON "webhook_endpoint" ("user_id");
 
 CREATE TABLE "webhook_delivery" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "endpoint_id" VARCHAR(32) NOT NULL, "message_id" VARCHAR(32) NOT NULL, "event_type" VARCHAR(64) NOT NULL, "payload" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" DATETIME, "lease_until" DATETIME, "last_attempt_at" DATETIME, "response_status" INTEGER, "last_error" VARCHAR(200), "created_at" DATETIME NOT NULL, "delivered_at" DATETIME, FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE);

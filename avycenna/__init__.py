@@ -31,6 +31,7 @@ def ensure_secret_key(app):
             fh.write(secrets.token_hex(32))
     with open(path) as fh:
         app.config["SECRET_KEY"] = fh.read().strip()
+    app.extensions["avycenna.secret_key_file"] = path  # the key's source (a restore may replace it)
 
 
 def create_app(test_config=None):

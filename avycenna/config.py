@@ -144,6 +144,9 @@ DEFAULTS.update({
     # Seconds to wait after each failed attempt; when they are used up the delivery is failed
     # and its endpoint marked failing. Default: the Standard Webhooks schedule, ~27 hours in all.
     "WEBHOOK_RETRY_SCHEDULE": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    # Seconds an endpoint's previous signing secret still signs after a rotation (deliveries
+    # then carry both signatures); 0 ends it at once.
+    "WEBHOOK_SECRET_OVERLAP": 24 * 3600,
 })
 DEFAULTS.update({
     # Browser origins (besides this server's own) allowed to call /mcp, e.g. a web-based

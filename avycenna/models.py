@@ -13,11 +13,11 @@ def all_models():
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.imports.models import WearableImport
-    from avycenna.wearables.models import WearableHourly, WearableSample, WearableSourceOrder
+    from avycenna.wearables.models import WearableHourly, WearableSample, WearableSource, WearableSourceOrder
     from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return [User, ApiKey, AuditEvent, Patient, RefreshToken, OtpCode, IdVerification, Encounter,
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
-            WearableSourceOrder, WearableImport,
+            WearableSourceOrder, WearableImport, WearableSource,
             FhirExport, FhirExportPatient]

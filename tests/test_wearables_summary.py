@@ -118,7 +118,9 @@ def test_sources_list_their_priority_and_only_the_owner_sets_it(client, app, pat
     post(client, patient, headers, PHONE, [amount("steps", "08:00", "09:00", 20)])
     post(client, patient, headers, WATCH, [amount("steps", "08:00", "09:00", 30)])
     listed = client.get(base(patient) + "/sources", headers=headers).get_json()["data"]
-    assert listed == [{"source": WATCH, "rank": 1}, {"source": "Band", "rank": 2}, {"source": PHONE, "rank": 3}]
+    assert [{k: e[k] for k in ("source", "rank")} for e in listed] == [
+        {"source": WATCH, "rank": 1}, {"source": "Band", "rank": 2}, {"source": PHONE, "rank": 3}]
+    assert all(e["id"].startswith("wsrc_") for e in listed) and len({e["id"] for e in listed}) == 3
     assert client.put(base(patient) + "/sources", headers=headers, json={"priority": "Band"}).status_code == 422
 
     dr = make_user("clinician")

@@ -8,6 +8,7 @@ import pytest
 from avycenna.db import database
 from avycenna.webhooks import delivery, events
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
+from avycenna.webhooks.secrets import new_secret
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
 from tests.test_jobs import wait_for
 from tests.webhook_receiver import Receiver
@@ -90,8 +91,10 @@ def test_every_event_of_an_encounter_and_a_grant_reaches_the_owner_signed(app, c
     assert by_type["encounter.message_created"] == {"encounter_id": eid, "message_id": question["id"],
                                                     "status": "in_review", "asks_agent": True}
     assert by_type["grant.accepted"]["patient_id"] == pid and by_type["grant.revoked"]["status"] == "revoked"
+    source_id = by_type["wearables.ingested"]["source_id"]
+    assert source_id.startswith("wsrc_")
     assert by_type["wearables.ingested"] == {
-        "patient_id": pid, "source": "apple_watch", "inserted": 3, "duplicates": 0,
+        "patient_id": pid, "source_id": source_id, "inserted": 3, "duplicates": 0,
         "counts": {"heart_rate": 2, "steps": 1}, "start": "2026-11-20T08:00:00Z", "end": "2026-11-20T08:10:00Z"}
     assert [p["type"] for _, p in receiver.verified(doc_hook["secret"], "/doc")] == [
         "grant.requested", "grant.accepted"]
@@ -193,7 +196,7 @@ def test_events_roll_back_with_the_change_that_failed(app, people, make_user):
 
     with app.app_context(), database.obj.connection_context():
         user = make_user()
-        WebhookEndpoint.create(user=user, url="https://93.184.215.14/", secret_salt="s")
+        WebhookEndpoint.create(user=user, url="https://93.184.215.14/", secret=new_secret())
         with pytest.raises(RuntimeError), write_transaction():
             events.emit("encounter.closed", [user.id], encounter_id="enc_x", status="closed")
             raise RuntimeError("the change failed")

@@ -1,7 +1,9 @@
 """Wearable samples (times as epoch milliseconds) and their hourly rollups."""
-from peewee import BigIntegerField, CharField, DoubleField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import BigIntegerField, CharField, DateTimeField, DoubleField, ForeignKeyField, IntegerField, TextField, fn
 
+from avycenna.clock import utcnow
 from avycenna.db import BaseModel
+from avycenna.ids import new_id
 from avycenna.patients.models import Patient
 
 
@@ -57,3 +59,20 @@ class WearableSourceOrder(BaseModel):
 
     patient = ForeignKeyField(Patient, on_delete="CASCADE", unique=True)
     sources = TextField(default="[]")
+
+
+class WearableSource(BaseModel):
+    """A device or app that sent a patient's samples, named by an id of its own.
+
+    A source's name is free text its device chose ("Alice's iPhone"), so events carry this
+    id instead; whoever may read the patient's wearables reads the name behind it through
+    the API, audited.
+    """
+
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("wsrc"))
+    patient = ForeignKeyField(Patient, on_delete="CASCADE", index=False)  # led by the unique index
+    name = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("patient", "name"), True),)

@@ -116,8 +116,17 @@ class SourceOrderSchema(Schema):
 
 
 class SourceSchema(Schema):
+    id = fields.String(allow_none=True, metadata={"example": "wsrc_8Hq2LmZt4RcX",
+                                                  "description": "The `source_id` events name it by."})
     source = fields.String()
     rank = fields.Integer(metadata={"description": "1 = counted first."})
+
+
+class NamedSourceSchema(Schema):
+    id = fields.String(metadata={"example": "wsrc_8Hq2LmZt4RcX"})
+    source = fields.String(attribute="name", metadata={"example": "Kim's Apple Watch",
+                                                       "description": "The name the device or app gave."})
+    first_seen_at = Timestamp(attribute="created_at", metadata={"description": "Its first batch."})
 
 
 StoredSamplePageSchema = page_schema(StoredSampleSchema, "WearableSamplePage")

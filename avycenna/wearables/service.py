@@ -19,6 +19,7 @@ from avycenna.audit.service import grant_details, record
 from avycenna.clock import ms_to_iso
 from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
+from avycenna.wearables.sources import source_id
 from avycenna.wearables.types import ASLEEP_CODES, CUMULATIVE, SLEEP_STAGES, TYPES
 from avycenna.webhooks.events import emit_ingested
 
@@ -307,7 +308,7 @@ def ingest(patient, source, rows, user_id=None):
     checkpoint = checkpoints(key, source, set(map(itemgetter(0), rows)))
     record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
            received=len(rows), inserted=len(new), user_id=user_id)
-    emit_ingested(patient, source, new, duplicates=len(rows) - len(new))
+    emit_ingested(patient, source_id(patient, source), new, duplicates=len(rows) - len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint,
             "inserted_by_type": Counter(map(itemgetter(0), new))}
 

@@ -4,11 +4,33 @@ Like the Health app, a summary of an amount (steps, distance, energy, sleep, wor
 takes one source per hour, the first in this order that has data in that hour: the
 sources the holder listed, in their order; then any source named like a watch; then the
 rest by name. Raw samples are never changed by it.
+
+Each source also has an id (`wsrc_…`, a WearableSource row made when it first sends):
+events name the source by it, since the name is text a device chose.
 """
 import json
 
 from avycenna.db import write_transaction
-from avycenna.wearables.models import WearableHourly, WearableSourceOrder
+from avycenna.wearables.models import WearableHourly, WearableSource, WearableSourceOrder
+
+
+def source_id(patient, name):
+    """The id of `patient`'s source called `name`, made on first use (safe under concurrent
+    ingests: the insert does nothing when another made it first). Call inside a transaction."""
+    WearableSource.insert(patient=patient, name=name).on_conflict_ignore().execute()
+    return (WearableSource.select(WearableSource.id)
+            .where((WearableSource.patient == patient) & (WearableSource.name == name)).scalar())
+
+
+def find_source(patient, source_id):
+    """`patient`'s source with this id, or None."""
+    return WearableSource.get_or_none((WearableSource.id == source_id) & (WearableSource.patient == patient))
+
+
+def source_ids(patient):
+    """{name: id} of every source `patient` has."""
+    return dict(WearableSource.select(WearableSource.name, WearableSource.id)
+                .where(WearableSource.patient == patient).tuples())
 
 
 def chosen_order(patient):

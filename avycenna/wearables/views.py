@@ -9,14 +9,14 @@ from avycenna import jsonbody
 from avycenna.audit.service import grant_details, record
 from avycenna.actor import auth_required
 from avycenna.clock import iso_to_ms, utcnow
-from avycenna.errors import fail, validation_error
+from avycenna.errors import fail, not_found, validation_error
 from avycenna.access import require_patient_access
 from avycenna.pagination import cursor_position, paginate
 from avycenna.schemas import whole_list
 from avycenna.wearables import service, sources
 from avycenna.wearables.models import WearableSample
-from avycenna.wearables.schemas import (IngestResultSchema, IngestSchema, SampleQueryArgs, StoredSamplePageSchema,
-                                        SourceListSchema, SourceOrderSchema, SummaryArgs, SummarySchema,
+from avycenna.wearables.schemas import (IngestResultSchema, IngestSchema, NamedSourceSchema, SampleQueryArgs,
+                                        StoredSamplePageSchema, SourceListSchema, SourceOrderSchema, SummaryArgs, SummarySchema,
                                         TypeListSchema)
 from avycenna.wearables.types import TYPES, describe
 from avycenna.wearables.validate import MAX_SAMPLES, SampleError, TooMany, parse_body
@@ -109,8 +109,9 @@ class Summary(MethodView):
         return {"type": args["type"], "unit": unit, "bucket": args["bucket"], "data": data}
 
 
-def ranked(names):
-    return whole_list([{"source": name, "rank": i + 1} for i, name in enumerate(names)])
+def ranked(patient, names):
+    ids = sources.source_ids(patient)
+    return whole_list([{"id": ids.get(name), "source": name, "rank": i + 1} for i, name in enumerate(names)])
 
 
 @blp.route("/patients/<string:patient_id>/wearables/sources")
@@ -121,7 +122,7 @@ class Sources(MethodView):
     def get(self, patient_id):
         """The patient's sources in the order summaries prefer them (the owner)."""
         patient = require_patient_access(patient_id, "wearables", owner_only=True)
-        return ranked(sources.known_sources(patient))
+        return ranked(patient, sources.known_sources(patient))
 
     @auth_required()
     @blp.arguments(SourceOrderSchema)
@@ -133,4 +134,21 @@ class Sources(MethodView):
         patient = require_patient_access(patient_id, "wearables", owner_only=True)
         names = sources.set_order(patient, body["priority"])
         record("wearables.sources.update", patient_id=patient.id, target_type="wearables")
-        return ranked(names)
+        return ranked(patient, names)
+
+
+@blp.route("/patients/<string:patient_id>/wearables/sources/<string:source_id>")
+class Source(MethodView):
+    @auth_required()
+    @blp.response(200, NamedSourceSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, patient_id, source_id):
+        """The name behind a `source_id` (as `wearables.ingested` events give it): the owner, or a
+        `wearables` grant; audited."""
+        patient = require_patient_access(patient_id, "wearables")
+        source = sources.find_source(patient, source_id)
+        if source is None:
+            not_found("Source not found.")
+        record("wearables.source.read", patient_id=patient.id, target_type="wearable_source",
+               target_id=source.id, **grant_details())
+        return source

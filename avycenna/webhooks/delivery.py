@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook
 from avycenna.clock import utcnow
 from avycenna.webhooks import ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
-from avycenna.webhooks.secrets import secret_for
+from avycenna.webhooks.secrets import signing_secrets
 
 LEASE_SECONDS = 60  # longer than any one attempt can take (timeout + signing)
 MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of a receiver's answer
@@ -33,10 +33,15 @@ def schedule():
     return list(current_app.config["WEBHOOK_RETRY_SCHEDULE"])
 
 
-def signed_headers(secret, message_id, body, now=None):
-    """The Standard Webhooks headers for `body`, signed by the `standardwebhooks` library."""
+def signed_headers(secrets, message_id, body, now=None):
+    """The Standard Webhooks headers for `body`, signed by the `standardwebhooks` library with
+    each of `secrets` (a secret, or a list: the signatures space-separated, as the standard allows
+    while a secret is being rotated)."""
     seconds = int(now if now is not None else time.time())
-    signature = Webhook(secret).sign(message_id, datetime.fromtimestamp(seconds, timezone.utc), body)
+    when = datetime.fromtimestamp(seconds, timezone.utc)
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    signature = " ".join(Webhook(secret).sign(message_id, when, body) for secret in secrets)
     return {"webhook-id": message_id, "webhook-timestamp": str(seconds),
             "webhook-signature": signature, "content-type": "application/json",
             "user-agent": USER_AGENT}
@@ -76,7 +81,7 @@ def attempt(endpoint, delivery):
         addresses = ssrf.resolve(endpoint.url)
     except ssrf.RefusedUrl as exc:
         return None, f"refused: {exc}"
-    headers = signed_headers(secret_for(endpoint.secret_salt), delivery.message_id, delivery.payload)
+    headers = signed_headers(signing_secrets(endpoint), delivery.message_id, delivery.payload)
     try:
         status = post(endpoint.url, addresses[0], delivery.payload, headers)
     except urllib3.exceptions.HTTPError as exc:

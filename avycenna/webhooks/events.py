@@ -5,9 +5,12 @@ back with the change they report, so an event is never lost nor sent for a chang
 that did not happen. After the request, the new deliveries are handed to the job
 queue; the periodic sweep picks up any that were not (a crash in between, a CLI).
 
-Payloads carry ids, statuses and counts only — never clinical text or anything
-that identifies a patient — so a leaked webhook reveals nothing; the receiver
-fetches details with its own credentials.
+Events name, they never describe: payloads carry ids, types, statuses, counts and
+times only — never clinical text, anything that identifies a patient, nor any text
+a person or a device wrote (a wearable source travels as its `source_id`) — so a
+leaked webhook reveals nothing; the receiver fetches details with its own
+credentials, through the access rule. `tests/test_webhook_payloads.py` raises
+every event in EVENTS and scans what is delivered for the fixtures' text.
 """
 import json
 from collections import Counter
@@ -30,7 +33,8 @@ EVENTS = {
     "grant.declined": "A grant request was declined (to both sides).",
     "grant.revoked": "A grant was revoked by either side (to both sides).",
     "wearables.ingested": "New wearable samples were stored for one of your patients "
-                          "(counts and time range, never the samples).",
+                          "(counts and time range, never the samples; the device as `source_id`, "
+                          "its name at `GET /api/v1/patients/{id}/wearables/sources/{source_id}`).",
 }
 TEST_EVENT = "webhook.test"
 
@@ -113,7 +117,7 @@ def emit_grant(event_type, grant):
          scopes=grant.scope_list, patient_id=grant.patient_id)
 
 
-def emit_ingested(patient, source, new_rows, duplicates):
+def emit_ingested(patient, source_id, new_rows, duplicates):
     """After a wearable batch stored new samples: counts per type and their time range
     (counted only when an endpoint subscribes: a batch has up to 10,000 rows)."""
     endpoints = subscribers("wearables.ingested", [patient.account_id]) if new_rows else []
@@ -121,6 +125,6 @@ def emit_ingested(patient, source, new_rows, duplicates):
         return []
     counts = Counter(map(itemgetter(0), new_rows))
     return queue(endpoints, "wearables.ingested", dict(
-        patient_id=patient.id, source=source, inserted=len(new_rows), duplicates=duplicates,
+        patient_id=patient.id, source_id=source_id, inserted=len(new_rows), duplicates=duplicates,
         counts=dict(sorted(counts.items())), start=ms_to_iso(min(map(itemgetter(1), new_rows))),
         end=ms_to_iso(max(row[2] or row[1] for row in new_rows))))

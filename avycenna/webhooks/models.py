@@ -13,9 +13,12 @@ class WebhookEndpoint(BaseModel):
     url = CharField(max_length=2048)
     events = CharField(max_length=512, default="")  # comma-separated event types; "" = every event
     description = CharField(max_length=500, null=True)
-    # The signing secret is derived from the server's SECRET_KEY and this salt (see secrets.py):
-    # the database alone cannot sign.
-    secret_salt = CharField(max_length=64)
+    # The endpoint's own signing secret (`whsec_…`, see secrets.py): stored, so that neither a
+    # SECRET_KEY rotation nor a restore under another key changes it.
+    secret = CharField(max_length=64)
+    # After a rotation, the secret before it still signs until `previous_secret_until`.
+    previous_secret = CharField(max_length=64, null=True)
+    previous_secret_until = DateTimeField(null=True)
     status = CharField(max_length=16, default="active")  # active | failing (last delivery gave up)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

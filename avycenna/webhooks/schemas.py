@@ -47,12 +47,16 @@ class EndpointSchema(Schema):
     description = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "`active`, or `failing` when a delivery used up its "
                                                     "retries (a later success makes it active again)."})
+    previous_secret_expires_at = Timestamp(
+        attribute="previous_secret_until", allow_none=True,
+        metadata={"description": "After a secret rotation: until when the previous secret still signs "
+                                 "(deliveries carry both signatures); null otherwise."})
     created_at = Timestamp()
     updated_at = Timestamp()
 
 
 class CreatedEndpointSchema(EndpointSchema):
-    secret = fields.String(metadata={"example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    secret = fields.String(metadata={"example": "whsec_qVSd2/cHZTVREzH3pMYnFjMhRynS9wdnpG5KT13ElLk=",
                                      "description": "Signing secret for verifying `webhook-signature` "
                                                     "(Standard Webhooks). Shown only this once."})
 

@@ -1,11 +1,16 @@
-"""Webhook endpoints of an account: register, list, change, delete, test; the delivery log."""
+"""Webhook endpoints of an account: register, list, change, delete, test, rotate the secret;
+the delivery log."""
+from datetime import timedelta
+
+from flask import current_app
+
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import fail, not_found, validation_error
 from avycenna.webhooks import events, ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
-from avycenna.webhooks.secrets import new_salt, secret_for
+from avycenna.webhooks.secrets import new_secret
 
 NOT_FOUND = "Webhook endpoint not found."
 
@@ -21,12 +26,33 @@ def checked_url(url):
 
 def create_endpoint(user, url, event_types=None, description=None):
     """Register an endpoint: returns (row, its `whsec_…` secret, shown this once)."""
-    salt = new_salt()
+    secret = new_secret()
     with write_transaction():
         row = WebhookEndpoint.create(user=user, url=checked_url(url), events=",".join(event_types or []),
-                                     description=description, secret_salt=salt)
+                                     description=description, secret=secret)
         record("webhook_endpoint.create", target_type="webhook_endpoint", target_id=row.id)
-    return row, secret_for(salt)
+    return row, secret
+
+
+def rotate_secret(user, endpoint_id):
+    """Give the endpoint a new secret: returns (row, the new `whsec_…` secret, shown this once).
+
+    The secret it replaces keeps signing (beside the new one) for `WEBHOOK_SECRET_OVERLAP`
+    seconds, so a receiver can switch without missing a delivery; a secret from before an
+    earlier rotation stops at once. Two rotations racing: one wins, the other is a 409.
+    """
+    secret, now = new_secret(), utcnow()
+    overlap = timedelta(seconds=current_app.config["WEBHOOK_SECRET_OVERLAP"])
+    with write_transaction():
+        row = get_endpoint(user, endpoint_id)
+        rotated = (WebhookEndpoint.update(secret=secret, previous_secret=row.secret,
+                                          previous_secret_until=now + overlap, updated_at=now)
+                   .where((WebhookEndpoint.id == row.id) & (WebhookEndpoint.secret == row.secret))
+                   .execute())
+        if not rotated:
+            fail(409, "The secret was rotated at the same moment; try again.")
+        record("webhook_endpoint.rotate_secret", target_type="webhook_endpoint", target_id=row.id)
+    return get_endpoint(user, endpoint_id), secret
 
 
 def list_endpoints(user):

@@ -7,9 +7,20 @@ refuses loopback, private (RFC 1918, ULA), link-local (and so cloud metadata at
 then connects to the very address that was checked, so a second DNS answer cannot
 slip in between. `WEBHOOK_ALLOWED_HOSTS` lists host names (or literal addresses)
 on a clinic LAN that may be reached anyway.
+
+An address is judged by what it reaches, whatever its spelling: an IPv6 address that
+carries an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`,
+NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo `2001::/32`) is judged by that IPv4
+address (Teredo by both its server and its client). Any other IPv6 address must be
+global unicast (`2000::/3`, as IANA allocates it), which refuses site-local
+`fec0::/10`, the old 6bone `3ffe::/16`, the local-use NAT64 `64:ff9b:1::/48` and
+every other deprecated or reserved range. A URL holding any control or format
+character (NUL, CR, LF, TAB, DEL, C1 controls, bidirectional overrides …) is refused
+as written, before anything strips or splits it.
 """
 import ipaddress
 import socket
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -28,6 +39,8 @@ def allowed_hosts():
 
 def parse(url):
     """(scheme, host, port) of an http(s) URL with no user info; RefusedUrl otherwise."""
+    if any(unicodedata.category(c).startswith("C") for c in url):
+        raise RefusedUrl("Must not contain control characters (NUL, CR, LF, tab, …).")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -42,11 +55,47 @@ def parse(url):
     return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052's well-known prefix
+REFUSED_V6 = tuple(map(ipaddress.ip_network, (
+    "3ffe::/16",  # 6bone, returned to IANA (RFC 3701)
+    "2001:db8::/32", "3fff::/20",  # documentation (RFC 3849, RFC 9637)
+    "2001:10::/28", "2001:20::/28",  # ORCHID, deprecated, and ORCHIDv2 (RFC 4843, RFC 7343)
+)))
+REFUSED_V4 = (ipaddress.ip_network("192.0.0.0/24"),)  # IETF protocol assignments (RFC 6890)
+
+
+def embedded_ipv4(ip):
+    """The IPv4 addresses an IPv6 address `ip` carries (empty when it carries none)."""
+    if ip.ipv4_mapped:
+        return [ip.ipv4_mapped]
+    if int(ip) >> 32 == 0:  # IPv4-compatible ::a.b.c.d (deprecated), and :: and ::1
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip in NAT64:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour:
+        return [ip.sixtofour]
+    if ip.teredo:
+        return list(ip.teredo)  # (server, client)
+    return []
+
+
 def is_public(address):
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    """True when `address` (any spelling) reaches a globally routable unicast host."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6:
+        carried = embedded_ipv4(ip)
+        if carried:
+            return all(map(is_public, map(str, carried)))
+        if ip not in GLOBAL_UNICAST or any(ip in net for net in REFUSED_V6):
+            return False
+    elif any(ip in net for net in REFUSED_V4):
+        return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private
+                                 or ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
 def resolve(url):

@@ -64,6 +64,25 @@ class Endpoint(MethodView):
         service.delete_endpoint(current_user(), endpoint_id)
 
 
+@blp.route("/<string:endpoint_id>/rotate-secret")
+class EndpointSecret(MethodView):
+    @auth_required()
+    @blp.response(200, CreatedEndpointSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, endpoint_id):
+        """Give this endpoint a new signing secret, shown in this response only.
+
+        The previous secret keeps signing beside the new one until `previous_secret_expires_at`
+        (`WEBHOOK_SECRET_OVERLAP`, 24 hours by default): each delivery meanwhile carries both
+        signatures in `webhook-signature`, so your receiver verifies with either secret while
+        you switch it over.
+        """
+        row, secret = service.rotate_secret(current_user(), endpoint_id)
+        row.secret = secret
+        return row
+
+
 @blp.route("/<string:endpoint_id>/test")
 class EndpointTest(MethodView):
     @auth_required()
