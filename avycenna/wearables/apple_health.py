@@ -347,18 +347,18 @@ BROKEN = (ExpatError, zipfile.BadZipFile, zlib.error, EOFError)
 KEEP = {"Workout": "WorkoutStatistics", "Correlation": "Record"}  # the children the importer reads
 
 
-def import_export(patient, path, progress=None, user_id=None):
+def import_export(patient, path, progress=None, user_id=None, progress_seconds=PROGRESS_SECONDS):
     """Stream the export at `path` (zip or xml) into `patient`'s samples.
 
     `progress(bytes_read, counts)` is called about every megabyte of the file read, and at
-    least every PROGRESS_SECONDS while reading. Returns (counts, skipped) where counts has
+    least every `progress_seconds` while reading. Returns (counts, skipped) where counts has
     inserted, duplicates and `inserted_<type>`; raises ExportUnreadable (ExportRefused for a
     file that crossed a bound), after storing what was read before.
     """
     importer = Importer(patient, user_id)
     with open_export(path) as (stream, raw):
         try:
-            _parse(importer, stream, raw, progress)
+            _parse(importer, stream, raw, progress, progress_seconds)
         except (Refused, *BROKEN) as error:
             importer.finish()
             stored = importer.counts["inserted"]
@@ -374,7 +374,7 @@ def import_export(patient, path, progress=None, user_id=None):
     return _counts(importer), importer.skipped_summary()
 
 
-def _parse(importer, stream, raw, progress):
+def _parse(importer, stream, raw, progress, progress_seconds):
     """Feed the export to the bounded parser a chunk at a time; progress moves with the bytes
     read from the file, not with elements ending."""
     parser = BoundedParser(importer.element, KEEP)
@@ -383,7 +383,7 @@ def _parse(importer, stream, raw, progress):
         parser.feed(data)
         if progress is not None:
             position = raw.tell()
-            if position - last >= PROGRESS_EVERY or time.monotonic() - last_at >= PROGRESS_SECONDS:
+            if position - last >= PROGRESS_EVERY or time.monotonic() - last_at >= progress_seconds:
                 last, last_at = position, time.monotonic()
                 progress(position, _counts(importer))
     parser.close()
