@@ -117,3 +117,19 @@ def test_the_status_page_lists_the_top_kinds_and_the_others(client, app, patient
     sign_in(client, owner.email)
     page = client.get(f"/account/patients/{patient.id}/imports/{import_id}", headers=HTML).get_data(as_text=True)
     assert OTHER_KINDS in page and page.count("HKQuantityTypeIdentifierUnknown") == MAX_KINDS
+
+
+@pytest.mark.parametrize("xml, reason", [
+    (b"<H>" + b"".join(b"<x%d/>" % i for i in range(2000)) + b"</H>", "more than 1,000 different element"),
+    (b'<!DOCTYPE H [<!ENTITY a SYSTEM "file:///etc/passwd">]><H a="&a;"/>', "external or parameter entity"),
+    (b'<!DOCTYPE H [<!ENTITY a "x"><!ENTITY b "&a;&a;">]><H a="&b;"/>', "longer or nested entities"),
+    (b"<H><!--" + b"x" * (2 << 20), "single tag, attribute or comment longer than 1 MiB"),
+])
+def test_the_parser_refuses_names_entities_and_long_comments(xml, reason):
+    from avycenna.wearables.bounded_xml import CHUNK, BoundedParser, Refused
+
+    parser = BoundedParser(lambda elem: None)
+    with pytest.raises(Refused, match=reason):
+        for i in range(0, len(xml), CHUNK):
+            parser.feed(xml[i:i + CHUNK])
+        parser.close()
