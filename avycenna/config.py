@@ -67,9 +67,13 @@ DEFAULTS.update({
     "WEARABLES_MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     # Largest Apple Health export upload (bytes), streamed to instance/imports/.
     "IMPORTS_MAX_CONTENT_LENGTH": 2 * 1024 ** 3,
-    # A running import whose progress has not moved for this long (seconds) was cut off
-    # by a restart: the sweep queues it again.
+    # How long (seconds) a running import's lease lasts; its worker renews it every few
+    # seconds while it reads. One whose lease ran out lost its worker (a restart): the
+    # sweep queues it again.
     "IMPORTS_STALE_SECONDS": 120,
+    # Claims of one import (the first run and each resume after a restart) before the sweep
+    # gives up on it: it ends `failed`, with the reason.
+    "IMPORTS_MAX_ATTEMPTS": 3,
 })
 DEFAULTS.update({
     # Identity: refresh tokens, e-mail OTP sign-in, self sign-up, sign-in rate limits.

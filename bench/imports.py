@@ -7,7 +7,10 @@ peak memory (ru_maxrss) is that run's alone:
   - baseline: `iterparse` over the file, clearing finished elements, counting them;
   - import: `import_export()` into a fresh SQLite instance (checks, dedupe, rollup, audit).
 Ratio = import time / raw parse time. Peak memory should stay flat as the file grows.
-The export and the instance are deleted afterwards.
+Then each hostile file of tests/hostile_exports.py at full size (4,000,000 nested elements,
+1 GiB of whitespace, a 256 MiB attribute, 300,000 distinct unknown types) is imported the
+same way: peak memory, records/s and how the import ended. The exports and the instance are
+deleted afterwards.
 """
 import json
 import os
@@ -17,6 +20,8 @@ import sys
 import tempfile
 import time
 
+HOSTILE_KINDS = [k for k in os.environ.get("BENCH_IMPORT_HOSTILE", "deep nesting,whitespace,long attribute,distinct types")
+                 .split(",") if k]
 SIZES_MB = [int(s) for s in os.environ.get("BENCH_IMPORT_SIZES_MB", "256,1024").split(",")]
 T0 = 1_735_689_600  # 2025-01-01 UTC, seconds
 DEVICE = ("&lt;&lt;HKDevice: 0x283f2c0f0&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
@@ -116,18 +121,22 @@ def child_import(path):
     import logging
 
     from avycenna.db import database
-    from avycenna.wearables.apple_health import import_export
+    from avycenna.wearables.apple_health import ExportUnreadable, import_export
     from bench.setup import make_instance
 
     logging.disable(logging.INFO)
+    outcome = "done"
     with tempfile.TemporaryDirectory() as instance:
         app, patient, _ = make_instance(instance)
         with app.app_context(), database.obj.connection_context():
             started = time.perf_counter()
-            counts, skipped = import_export(patient, path)
+            try:
+                counts, skipped = import_export(patient, path)
+            except ExportUnreadable as error:
+                counts, skipped, outcome = error.counts, error.skipped, str(error)
             seconds = time.perf_counter() - started
     return {"seconds": seconds, "inserted": counts["inserted"], "duplicates": counts["duplicates"],
-            "skipped": sum(skipped.values()), "peak_mb": peak_mb()}
+            "skipped": sum(skipped.values()), "kinds": len(skipped), "peak_mb": peak_mb(), "outcome": outcome}
 
 
 def run_child(mode, path):
@@ -138,7 +147,7 @@ def run_child(mode, path):
 
 def main():
     print("imports: generated Apple Health export.xml, each run in its own process")
-    for megabytes in SIZES_MB:
+    for megabytes in [m for m in SIZES_MB if m]:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "export.xml")
             started = time.perf_counter()
@@ -155,6 +164,28 @@ def main():
               f"  peak {imported['peak_mb']:5.0f} MB  ({imported['inserted']:,} stored, "
               f"{imported['skipped']:,} skipped)")
         print(f"    ratio (import / raw parse time): {imported['seconds'] / raw['seconds']:.1f}x")
+    hostile()
+
+
+def hostile():
+    """Each hostile export at full size: peak memory, records/s, how it ended."""
+    from tests.hostile_exports import HOSTILE
+
+    if not HOSTILE_KINDS:
+        return
+    print("  hostile exports (export.zip, full size), import_export() in its own process")
+    for name, make in HOSTILE.items():
+        if name not in HOSTILE_KINDS:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            path = make(os.path.join(folder, "export.zip"))
+            size = os.path.getsize(path)
+            done = run_child("import", path)
+        records = done["inserted"] + done["duplicates"] + done["skipped"]
+        print(f"    {name:<15} {size / 1024:8,.0f} KB zip  {done['seconds']:6.1f} s  "
+              f"{records / done['seconds']:>10,.0f} records/s  peak {done['peak_mb']:5.0f} MB  "
+              f"({records:,} records, {done['kinds']} skipped kinds shown)")
+        print(f"      {done['outcome'][:150]}")
 
 
 if __name__ == "__main__":

@@ -188,30 +188,3 @@ def test_cli_imports_a_zip_and_reports_a_truncated_file_without_a_traceback(app,
 def test_import_into_an_unknown_patient_fails_cleanly(app, runner, tmp_path):
     result = runner.invoke(args=["import-apple-health", "6f0c3c8e-0000-4000-8000-000000000000", str(SAMPLE)])
     assert result.exit_code != 0 and "No patient" in result.output
-
-
-def test_the_importer_streams_and_clears_elements(monkeypatch, app, patient, tmp_path):
-    """Every finished top-level element is dropped from the tree as the parse goes: the tree
-    never holds more than the parser's read-ahead, however long the file."""
-    import xml.etree.ElementTree as ET
-
-    from avycenna.wearables import apple_health
-
-    export = tmp_path / "export.xml"
-    export.write_text(SAMPLE.read_text().replace("</HealthData>", "".join(
-        f'<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" unit="count/min" value="70" '
-        f'startDate="2026-11-19 {m // 3600:02d}:{m // 60 % 60:02d}:{m % 60:02d} +0000" '
-        f'endDate="2026-11-19 {m // 3600:02d}:{m // 60 % 60:02d}:{m % 60:02d} +0000"/>'
-        for m in range(6000)) + "</HealthData>"))
-    widest = []
-    real_iterparse = ET.iterparse
-
-    def watching(*args, **kwargs):
-        root = None
-        for event, elem in real_iterparse(*args, **kwargs):
-            root = root if root is not None else elem
-            widest.append(len(root))
-            yield event, elem
-    monkeypatch.setattr(apple_health, "iterparse", watching)
-    counts, _ = run_import(app, patient, export)
-    assert counts["inserted"] == 6000 + sum(INSERTED.values()) and max(widest) < 1000

@@ -149,7 +149,7 @@ def test_an_upload_survives_killing_the_server(tmp_path):
     big.write_text(f'<?xml version="1.0"?>\n<HealthData locale="en_US">\n{records}</HealthData>\n')
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1/patients/{patient.id}/imports"
-    env = {"AVYCENNA_IMPORTS_STALE_SECONDS": "1"}
+    env = {"AVYCENNA_IMPORTS_STALE_SECONDS": "3"}
     proc = start_server(instance, port, env)
     try:
         with open(big, "rb") as fh:
@@ -164,7 +164,7 @@ def test_an_upload_survives_killing_the_server(tmp_path):
     finally:
         proc.kill()
         proc.communicate()
-    time.sleep(1.1)  # the cut-off import's progress is now stale
+    time.sleep(3.1)  # the cut-off import's lease has now expired
     proc = start_server(instance, port, env)
     try:
         deadline = time.monotonic() + 300

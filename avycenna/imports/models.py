@@ -27,4 +27,6 @@ class WearableImport(BaseModel):
     created_at = DateTimeField(default=utcnow)
     started_at = DateTimeField(null=True)
     heartbeat_at = DateTimeField(null=True)  # a running import writes it with every progress step
+    lease_owner = CharField(max_length=64, null=True)  # the run holding a running import
+    lease_expires_at = DateTimeField(null=True)  # renewed by that run alone while it reads
     finished_at = DateTimeField(null=True)

@@ -2,15 +2,21 @@
 
 An upload is streamed straight to a file under `instance/imports/` (never held in
 memory), recorded as a `queued` import and handed to the job queue. The job claims it
-(`queued` → `running`, a conditional update), streams it through the Apple Health
-importer, writes its progress as it goes and ends `done` or `failed`; the uploaded
-file is deleted either way. A restart cuts a running import off: the sweep finds its
-progress stale, puts it back to `queued` and enqueues it again; samples stored by the
-first attempt are recognised and not stored twice.
+(`queued` → `running`, one conditional update that also takes a lease: of two workers
+racing for one import, one wins), streams it through the Apple Health importer and ends
+`done` or `failed`; the uploaded file is deleted either way. While it reads, the job writes
+its progress (bytes read from the file) and renews its lease, and only the lease's owner
+can: a run that finds its lease taken stops without touching the import again.
+
+A restart (or a worker that stops answering) lets the lease expire: the sweep puts such an
+import back to `queued` and enqueues it again, never one whose lease is still running, and
+samples the first attempt stored are recognised and not stored twice. After
+IMPORTS_MAX_ATTEMPTS claims the sweep gives up: the import is `failed`, with the reason.
 """
 import json
 import logging
 import os
+import secrets
 import tempfile
 from collections import Counter
 from datetime import timedelta
@@ -69,11 +75,44 @@ def present(item):
             "created_at": isoformat(item.created_at), "finished_at": isoformat(item.finished_at)}
 
 
-def _update(import_id, expected, **fields):
-    """UPDATE … WHERE id = ? AND status = `expected`; True when the row was in that status."""
-    query = WearableImport.update(**fields).where((WearableImport.id == import_id)
-                                                  & (WearableImport.status == expected))
+class LeaseLost(Exception):
+    """This run's lease on an import expired and was taken: another run owns it now."""
+
+
+def _lease_seconds():
+    return current_app.config["IMPORTS_STALE_SECONDS"]
+
+
+def _lease_expired(now):
+    """An import whose lease has run out (or, from before leases, whose heartbeat is stale)."""
+    stale = now - timedelta(seconds=_lease_seconds())
+    return ((WearableImport.lease_expires_at < now)
+            | (WearableImport.lease_expires_at.is_null() & (WearableImport.heartbeat_at < stale)))
+
+
+def claim(import_id, owner):
+    """`queued` → `running`, leased to `owner` for IMPORTS_STALE_SECONDS: one conditional
+    UPDATE, so of two workers racing for one import exactly one wins. Counts an attempt;
+    an import that has had IMPORTS_MAX_ATTEMPTS is not claimed."""
+    now = utcnow()
+    query = WearableImport.update(
+        status="running", started_at=now, heartbeat_at=now, lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=_lease_seconds()), attempts=WearableImport.attempts + 1,
+    ).where((WearableImport.id == import_id) & (WearableImport.status == "queued")
+            & (WearableImport.attempts < current_app.config["IMPORTS_MAX_ATTEMPTS"])
+            & (WearableImport.lease_owner.is_null() | (WearableImport.lease_expires_at < now)))
     return query.execute() == 1
+
+
+def renew(import_id, owner, **fields):
+    """Write progress and extend the lease, only while `owner` holds it; LeaseLost otherwise."""
+    now = utcnow()
+    query = WearableImport.update(heartbeat_at=now, lease_expires_at=now + timedelta(seconds=_lease_seconds()),
+                                  **fields).where((WearableImport.id == import_id)
+                                                  & (WearableImport.status == "running")
+                                                  & (WearableImport.lease_owner == owner))
+    if query.execute() != 1:
+        raise LeaseLost(import_id)
 
 
 def _split(counts):
@@ -86,9 +125,8 @@ def run_import(import_id):
     """The background job: import one upload (safe to run twice: only one run claims it)."""
     from avycenna.wearables.apple_health import ExportUnreadable, import_export
 
-    now = utcnow()
-    if not _update(import_id, "queued", status="running", started_at=now, heartbeat_at=now,
-                   attempts=WearableImport.attempts + 1):
+    owner = secrets.token_hex(16)  # this run, not this worker: a retry in the same thread is another owner
+    if not claim(import_id, owner):
         return
     item = WearableImport.get_by_id(import_id)
     earlier = Counter({INSERTED_PREFIX + k: n for k, n in json.loads(item.inserted).items()})
@@ -101,29 +139,37 @@ def run_import(import_id):
                 "duplicates": max(0, duplicates - earlier_total)}
 
     def progress(position, counts=None):
-        _update(import_id, "running", bytes_read=position, heartbeat_at=utcnow(),
-                **(totals(counts) if counts is not None else {}))
+        renew(import_id, owner, bytes_read=position, **(totals(counts) if counts is not None else {}))
 
     try:
-        counts, skipped = import_export(item.patient, item.path, progress, user_id=item.account_id)
+        counts, skipped = import_export(item.patient, item.path, progress, user_id=item.account_id,
+                                        progress_seconds=min(2.0, _lease_seconds() / 4))
         outcome = {"status": "done", "bytes_read": item.bytes_total, **totals(counts)}
+    except LeaseLost:
+        log.warning("import %s: lease lost, another run holds it", import_id)
+        return
     except ExportUnreadable as error:
         skipped = error.skipped
         outcome = {"status": "failed", "error": str(error), **totals(error.counts)}
     except Exception as exc:  # logged by type only: a message may quote patient data
         log.error("import %s failed: %s", import_id, type(exc).__name__)
         skipped, outcome = Counter(), {"status": "failed", "error": "The import stopped on an internal error."}
-    _finish(item, outcome, skipped)
+    _finish(item, outcome, skipped, WearableImport.lease_owner == owner)
 
 
-def _finish(item, outcome, skipped):
-    remove_file(item.path)
+def _finish(item, outcome, skipped, held):
+    """End a running import held as `held` says; the file is deleted by whoever ended it."""
     with write_transaction():
-        _update(item.id, "running", path=None, finished_at=utcnow(),
-                skipped=json.dumps(dict(skipped), sort_keys=True), **outcome)
-        record("wearables.import." + outcome["status"], patient_id=item.patient_id, target_type="wearable_import",
-               target_id=item.id, user_id=item.account_id, outcome="success" if outcome["status"] == "done"
-               else "failure")
+        ended = WearableImport.update(path=None, finished_at=utcnow(), lease_owner=None, lease_expires_at=None,
+                                      skipped=json.dumps(dict(skipped), sort_keys=True), **outcome).where(
+            (WearableImport.id == item.id) & (WearableImport.status == "running") & held).execute() == 1
+        if ended:
+            record("wearables.import." + outcome["status"], patient_id=item.patient_id,
+                   target_type="wearable_import", target_id=item.id, user_id=item.account_id,
+                   outcome="success" if outcome["status"] == "done" else "failure")
+    if ended:
+        remove_file(item.path)
+    return ended
 
 
 def remove_file(path):
@@ -137,20 +183,49 @@ def remove_file(path):
 def resume_stale():
     """Queue again what a restart left behind; returns the import ids enqueued.
 
-    A `running` import whose heartbeat is older than IMPORTS_STALE_SECONDS was cut off;
-    a `queued` one that old never reached a worker (queue down or lost). Both are
-    (re)enqueued; the job's conditional claim makes a double enqueue harmless.
+    A `running` import whose lease has expired lost its worker (a restart, or a worker that
+    stopped answering for IMPORTS_STALE_SECONDS); a `queued` one that old never reached a
+    worker (queue down or lost). Both are (re)enqueued, the first only through a conditional
+    update that still finds the lease expired; the job's conditional claim makes a double
+    enqueue harmless. An import that has had IMPORTS_MAX_ATTEMPTS attempts is `failed` instead.
     """
-    cutoff = utcnow() - timedelta(seconds=current_app.config["IMPORTS_STALE_SECONDS"])
-    stale = WearableImport.select(WearableImport.id).where(
-        ((WearableImport.status == "running") & (WearableImport.heartbeat_at < cutoff))
-        | ((WearableImport.status == "queued") & (WearableImport.created_at < cutoff)))
+    now = utcnow()
+    cutoff = now - timedelta(seconds=_lease_seconds())
+    max_attempts = current_app.config["IMPORTS_MAX_ATTEMPTS"]
+    running = (WearableImport.status == "running") & _lease_expired(now)
+    queued = (WearableImport.status == "queued") & (WearableImport.created_at < cutoff)
+    stale = WearableImport.select(WearableImport.id, WearableImport.status, WearableImport.attempts).where(
+        running | queued)
     resumed = []
-    for (import_id,) in stale.tuples():
-        _update(import_id, "running", status="queued")
+    for import_id, status, attempts in stale.tuples():
+        this = WearableImport.id == import_id
+        if attempts >= max_attempts:
+            _give_up(import_id, running if status == "running" else (WearableImport.status == "queued"), attempts)
+            continue
+        if status == "running" and WearableImport.update(
+                status="queued", lease_owner=None, lease_expires_at=None).where(this & running).execute() != 1:
+            continue  # renewed (or ended) since the select: its worker is alive
         if jobs.enqueue_safely(run_import, import_id):
             resumed.append(import_id)
     return resumed
+
+
+def _give_up(import_id, condition, attempts):
+    item = WearableImport.get_or_none(WearableImport.id == import_id)
+    if item is None:
+        return
+    error = (f"The import was stopped after {attempts} attempts, each cut off before the end (the server "
+             f"restarted or its worker stopped answering). Samples read before were stored; upload the "
+             f"file again to finish.")
+    with write_transaction():
+        ended = WearableImport.update(status="failed", error=error, path=None, finished_at=utcnow(),
+                                      lease_owner=None, lease_expires_at=None).where(
+            (WearableImport.id == import_id) & condition).execute() == 1
+        if ended:
+            record("wearables.import.failed", patient_id=item.patient_id, target_type="wearable_import",
+                   target_id=item.id, user_id=item.account_id, outcome="failure")
+    if ended:
+        remove_file(item.path)
 
 
 def _sweep():

@@ -1,29 +1,37 @@
 """Import an Apple Health export (`export.zip` or `export.xml`): streamed, mapped, checked, ingested.
 
-The XML is read with `iterparse` and every finished element is cleared, so a
-multi-gigabyte export never sits in memory; an `export.zip` is read as a stream
-from inside the archive (`apple_health_export/export.xml`, any letter case), never
-unpacked. Records go through the same checks and the same `ingest()` as the API,
-one batch per source at a time. What cannot be read is counted per reason; a file
-that breaks off (truncated, corrupt) raises `ExportUnreadable`, after storing and
-counting everything read before the break.
+The XML is read by `bounded_xml`: streamed, each record dropped once handled, text never
+kept, and refused (`ExportRefused`) as soon as it nests too deep, holds one over-long token or
+too many distinct names, so neither a multi-gigabyte export nor a small hostile one grows
+memory. An `export.zip` is read as a stream from inside the archive
+(`apple_health_export/export.xml`, any letter case), never unpacked. Records go through the
+same checks and the same `ingest()` as the API, one batch per source at a time. What cannot
+be read is counted per reason, the `MAX_KINDS` most frequent kept (names cut to
+`KIND_LENGTH`) and the rest summed under `OTHER_KINDS`; a file that breaks off (truncated,
+corrupt) raises `ExportUnreadable`, after storing and counting everything read before the break.
 """
 import os
 import re
+import time
 import zipfile
 import zlib
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
-from xml.etree.ElementTree import ParseError, iterparse
 
+from avycenna.wearables.bounded_xml import CHUNK, BoundedParser, ExpatError, Refused, error_text
 from avycenna.wearables.service import ingest
 from avycenna.wearables.types import TYPES as SAMPLE_TYPES
 from avycenna.wearables.validate import MAX_INTERVAL_MS, MIN_MS, SampleError, check_sample
 
 BATCH = 5000
-PROGRESS_EVERY = 1 << 20  # bytes between progress calls
+PROGRESS_EVERY = 1 << 20  # bytes of the file between progress calls …
+PROGRESS_SECONDS = 2.0  # … or this long, whichever comes first (the worker's heartbeat)
+MAX_KINDS = 50  # skipped kinds reported by name; the rest are summed under OTHER_KINDS
+MAX_KINDS_COUNTED = 1000  # kinds counted by name while reading (memory stays bounded)
+KIND_LENGTH = 100  # characters of a skipped kind's name
+OTHER_KINDS = "(other kinds)"
 EXPORT_MEMBER = "apple_health_export/export.xml"
 QUANTITY = "HKQuantityTypeIdentifier"
 TYPES = {
@@ -62,6 +70,10 @@ class ExportUnreadable(Exception):
     def __init__(self, message, counts=None, skipped=None):
         super().__init__(message)
         self.counts, self.skipped = counts or Counter(), skipped or Counter()
+
+
+class ExportRefused(ExportUnreadable):
+    """The file crossed one of the parser's bounds (too deep, an over-long token, too many names)."""
 
 
 class DateError(ValueError):
@@ -217,7 +229,23 @@ class Importer:
         self.checkers = {}
         self.counts = Counter()  # inserted, duplicates
         self.by_type = Counter()  # type → inserted
-        self.skipped = Counter()  # reason → count
+        self.skipped = Counter()  # reason → count, at most MAX_KINDS_COUNTED reasons
+        self.other = 0  # skipped records of reasons beyond those
+
+    def skip(self, reason):
+        reason = reason if len(reason) <= KIND_LENGTH else reason[:KIND_LENGTH - 1] + "…"
+        if reason in self.skipped or len(self.skipped) < MAX_KINDS_COUNTED:
+            self.skipped[reason] += 1
+        else:
+            self.other += 1
+
+    def skipped_summary(self):
+        """The MAX_KINDS most frequent reasons, the rest summed under OTHER_KINDS."""
+        top = Counter(dict(self.skipped.most_common(MAX_KINDS)))
+        rest = self.other + sum(self.skipped.values()) - sum(top.values())
+        if rest:
+            top[OTHER_KINDS] += rest
+        return top
 
     def add(self, source, sample):
         row = self.plain_row(sample)
@@ -225,7 +253,7 @@ class Importer:
             try:
                 row = check_sample(sample, 0, self.checkers)
             except SampleError as error:
-                self.skipped[f"invalid {sample['type']} ({error.loc[-1]})"] += 1
+                self.skip(f"invalid {sample['type']} ({error.loc[-1]})")
                 return
         rows = self.pending[source]
         rows.append(row)
@@ -276,10 +304,10 @@ class Importer:
             else:
                 sample, reason = None, tag  # activity summaries, clinical records …
         except DateError as error:
-            self.skipped[str(error)] += 1
+            self.skip(str(error))
             return
         if sample is None:
-            self.skipped[reason] += 1
+            self.skip(reason)
         else:
             self.add(elem.get("sourceName") or "apple_health", sample)
 
@@ -315,50 +343,55 @@ def open_export(path):
             yield member, raw
 
 
-BROKEN = (ParseError, zipfile.BadZipFile, zlib.error, EOFError)
+BROKEN = (ExpatError, zipfile.BadZipFile, zlib.error, EOFError)
+KEEP = {"Workout": "WorkoutStatistics", "Correlation": "Record"}  # the children the importer reads
 
 
-def import_export(patient, path, progress=None, user_id=None):
+def import_export(patient, path, progress=None, user_id=None, progress_seconds=PROGRESS_SECONDS):
     """Stream the export at `path` (zip or xml) into `patient`'s samples.
 
-    `progress(bytes_read, counts)` is called about every megabyte of the file. Returns
-    (counts, skipped) where counts has inserted, duplicates and `inserted_<type>`.
+    `progress(bytes_read, counts)` is called about every megabyte of the file read, and at
+    least every `progress_seconds` while reading. Returns (counts, skipped) where counts has
+    inserted, duplicates and `inserted_<type>`; raises ExportUnreadable (ExportRefused for a
+    file that crossed a bound), after storing what was read before.
     """
     importer = Importer(patient, user_id)
     with open_export(path) as (stream, raw):
         try:
-            _parse(importer, stream, raw, progress)
-        except BROKEN as error:
+            _parse(importer, stream, raw, progress, progress_seconds)
+        except (Refused, *BROKEN) as error:
             importer.finish()
             stored = importer.counts["inserted"]
+            if isinstance(error, Refused):
+                raise ExportRefused(f"The import was refused: {error} {stored} samples read before that point "
+                                    f"were stored.", _counts(importer), importer.skipped_summary()) from None
             raise ExportUnreadable(f"The export breaks off or is damaged ({_reason(error)}); {stored} samples "
                                    f"read before that point were stored.",
-                                   _counts(importer), importer.skipped) from None
+                                   _counts(importer), importer.skipped_summary()) from None
     importer.finish()
     if progress is not None:
         progress(os.path.getsize(path), _counts(importer))
-    return _counts(importer), importer.skipped
+    return _counts(importer), importer.skipped_summary()
 
 
-def _parse(importer, stream, raw, progress):
-    depth, root, last = 0, None, 0
-    for event, elem in iterparse(stream, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            root = root if root is not None else elem
-            continue
-        depth -= 1
-        if depth == 1:
-            importer.element(elem)
-            root.clear()  # drop finished top-level elements: memory stays flat
-            if progress is not None and raw.tell() - last > PROGRESS_EVERY:
-                last = raw.tell()
-                progress(last, _counts(importer))
+def _parse(importer, stream, raw, progress, progress_seconds):
+    """Feed the export to the bounded parser a chunk at a time; progress moves with the bytes
+    read from the file, not with elements ending."""
+    parser = BoundedParser(importer.element, KEEP)
+    last, last_at = 0, time.monotonic()
+    while data := stream.read(CHUNK):
+        parser.feed(data)
+        if progress is not None:
+            position = raw.tell()
+            if position - last >= PROGRESS_EVERY or time.monotonic() - last_at >= progress_seconds:
+                last, last_at = position, time.monotonic()
+                progress(position, _counts(importer))
+    parser.close()
 
 
 def _reason(error):
-    if isinstance(error, ParseError):
-        return f"XML error at line {error.position[0]}: {str(error).split(':')[0]}"
+    if isinstance(error, ExpatError):
+        return f"XML error at line {error.lineno}: {error_text(error)}"
     return type(error).__name__ if not str(error) else str(error)
 
 
