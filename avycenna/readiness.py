@@ -23,7 +23,7 @@ OK = "ok"
 OPTIONAL = ("rate_limits", "queue")
 
 _draining = threading.Event()
-_probes = {}  # part -> the Probe still asking, or the last one
+_probes = {}  # (part, app id) -> the Probe still asking, or the last one
 _probes_lock = threading.Lock()
 
 
@@ -58,12 +58,12 @@ class Probe:
         return f"no answer within {timeout:g} s"
 
 
-def probe(part, question, timeout=PROBE_TIMEOUT):
-    """The answer of `question()` about `part`: "ok", or what is wrong."""
+def probe(key, question, timeout):
+    """The answer of `question()` about the part `key` names: "ok", or what is wrong."""
     with _probes_lock:
-        current = _probes.get(part)
+        current = _probes.get(key)
         if current is None or current.done.is_set():
-            current = _probes[part] = Probe(question)
+            current = _probes[key] = Probe(question)
     return current.wait(timeout)
 
 
@@ -81,20 +81,21 @@ def check():
     checks = {"database": OK if ping() else "unreachable"}
     storage = rate_limit_storage(app)
     if storage is not None:
-        checks["rate_limits"] = probe("rate_limits", storage.check)
-    checks["queue"] = probe("queue", jobs.pending_count)
+        checks["rate_limits"] = probe(("rate_limits", id(app)), storage.check, PROBE_TIMEOUT)
+    checks["queue"] = probe(("queue", id(app)), jobs.pending_count, PROBE_TIMEOUT)
     checks["process"] = "draining" if draining() else "serving"
-    optional = set(optional_parts(app))
+    optional = set(app.config["READINESS_OPTIONAL_PARTS"])
     failing = [part for part, answer in checks.items()
                if answer not in (OK, "serving") and part not in optional]
     return not failing, checks, failing
 
 
-def optional_parts(app):
+def init_app(app):
+    """Check READINESS_OPTIONAL_PARTS once, at start (a list, or names separated by commas)."""
     setting = app.config["READINESS_OPTIONAL_PARTS"] or []
     if isinstance(setting, str):
         setting = [part.strip() for part in setting.split(",") if part.strip()]
     unknown = [part for part in setting if part not in OPTIONAL]
     if unknown:
-        raise ValueError(f"READINESS_OPTIONAL_PARTS may name {OPTIONAL}, not {unknown}")
-    return setting
+        raise ValueError(f"READINESS_OPTIONAL_PARTS may name {', '.join(OPTIONAL)}, not {unknown}")
+    app.config["READINESS_OPTIONAL_PARTS"] = list(setting)
