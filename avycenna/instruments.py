@@ -97,10 +97,13 @@ def count_request(response, request, g):
     return response
 
 
+_pool_in_use, _pool_idle = db_pool_connections.labels("in_use"), db_pool_connections.labels("idle")
+
+
 def record_pool_use():
     in_use, idle = pool_use()
-    db_pool_connections.labels("in_use").set(in_use)
-    db_pool_connections.labels("idle").set(idle)
+    _pool_in_use.set(in_use)
+    _pool_idle.set(idle)
 
 
 def count_job(signal, task, exc=None):
