@@ -25,6 +25,7 @@ from flask_limiter import Limiter
 from limits import parse
 from limits import storage as limits_storage
 from limits.storage import RedisStorage
+from redis.exceptions import NoScriptError
 
 from avycenna.http import ip_hash
 from avycenna.errors import ApiError
@@ -133,16 +134,25 @@ class Budgets:
 
 
 def _redis_hit_and_read(storage, storage_key, amount, expiry):
-    """The moving window's hit and read on Redis in one round trip: limits' own two Lua
-    scripts (`acquire_entry` then `get_moving_window`) sent together in a pipeline.
-    Returns (allowed, (window start, requests counted))."""
-    key = storage.prefixed_key(storage_key)
-    now = time.time()
+    """The moving window's hit and its read on Redis in one round trip: limits' own two Lua
+    scripts (`acquire_entry` then `get_moving_window`) sent by their hashes in one pipeline
+    (redis-py's pipeline of script objects would ask SCRIPT EXISTS first, every time: a
+    second round trip). A Redis that lost its scripts (restarted) runs them again through
+    the script objects, which load them. Returns (allowed, (window start, requests counted))."""
+    key, now = storage.prefixed_key(storage_key), time.time()
+    acquire, window = storage.lua_acquire_moving_window, storage.lua_moving_window
     pipe = storage.get_connection().pipeline(transaction=False)
-    storage.lua_acquire_moving_window(keys=[key], args=[now, amount, expiry, 1], client=pipe)
-    storage.lua_moving_window(keys=[key], args=[now - expiry, amount], client=pipe)
-    acquired, window = pipe.execute()
-    return bool(acquired), ((float(window[0]), int(window[1])) if window else (now, 0))
+    pipe.evalsha(acquire.sha, 1, key, now, amount, expiry, 1)
+    pipe.evalsha(window.sha, 1, key, now - expiry, amount)
+    acquired, counted = pipe.execute(raise_on_error=False)
+    if isinstance(acquired, NoScriptError):
+        acquired = acquire(keys=[key], args=[now, amount, expiry, 1])
+    if isinstance(counted, NoScriptError):
+        counted = window(keys=[key], args=[now - expiry, amount])
+    for result in (acquired, counted):
+        if isinstance(result, Exception):
+            raise result
+    return bool(acquired), ((float(counted[0]), int(counted[1])) if counted else (now, 0))
 
 
 def budgeted(request):

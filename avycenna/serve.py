@@ -68,11 +68,19 @@ def spare_queue_warnings(dispatcher):
     dispatcher.queue_logger = logs.OncePerPeriod(dispatcher.queue_logger, QUEUE_WARNING_EVERY)
 
 
+def proxy_headers(app):
+    """Behind `TRUSTED_PROXIES` proxies, werkzeug's ProxyFix (see create_app) reads the last
+    hops of X-Forwarded-For/-Proto/-Host; waitress must hand those headers on instead of
+    clearing them as untrusted, which it does by default."""
+    return {"clear_untrusted_proxy_headers": False} if int(app.config["TRUSTED_PROXIES"]) else {}
+
+
 def listen(app, args, socket_map=None):
     """waitress bound to host:port; an address already in use (or not ours) is one clear line."""
     try:
-        return create_server(app, map={} if socket_map is None else socket_map, host=args.host, port=args.port, threads=args.threads, ident="avycenna",
-                             max_request_body_size=largest_body(app))
+        return create_server(app, map={} if socket_map is None else socket_map, host=args.host,
+                             port=args.port, threads=args.threads, ident="avycenna",
+                             max_request_body_size=largest_body(app), **proxy_headers(app))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: the port is already in use "

@@ -4,7 +4,7 @@ import argparse
 import importlib
 import logging
 
-BENCHMARKS = ("overhead", "floor", "lists", "ingest", "summary", "webhooks", "mcp_calls", "imports", "fhir_export")
+BENCHMARKS = ("overhead", "floor", "lists", "ingest", "summary", "webhooks", "mcp_calls", "imports", "fhir_export", "scaleout")
 
 
 def main(argv=None):

@@ -4,7 +4,7 @@ import uuid
 from flask import current_app
 
 from avycenna import signals
-from avycenna.audit.service import record, record_refusal
+from avycenna.audit.service import record, record_many, record_refusal
 from avycenna.clock import utcnow
 from avycenna.db import locked, transaction, write_transaction
 from avycenna.errors import DENIED, fail, not_found, validation_error
@@ -66,8 +66,8 @@ def list_patients(user, limit, cursor, relationship=None):
     if relationship:
         query = query.where(Patient.relationship == relationship)
     page = paginate(query, (Patient.created_at, Patient.id), limit, cursor)
-    for patient in page["data"]:
-        record("patient.list", patient_id=patient.id, target_type="patient", target_id=patient.id)
+    record_many("patient.list", [{"patient_id": patient.id, "target_type": "patient", "target_id": patient.id}
+                                 for patient in page["data"]])
     return page
 
 
