@@ -66,6 +66,8 @@ def create_app(test_config=None):
     from avycenna.imports import service as imports  # noqa: F401 (registers the import job and sweep)
     pipeline.init_app(app)
     ratelimit.init_app(app)
+    from avycenna import readiness
+    readiness.init_app(app)
     errors.register(app)
     docs.init_app(app)
     app.extensions["avycenna_api"] = api.init_app(app)

@@ -124,10 +124,11 @@ def blueprints():
     from avycenna.webhooks.views import blp as webhooks
     from avycenna.mcp.card import blp as mcp_card
     from avycenna.imports.views import blp as imports
+    from avycenna.metrics.views import blp as metrics
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
             encounters, billing, admin_invoices, grants, wearables, imports, webhooks, access_log, admin_audit,
-            admin_status, mcp_card]
+            admin_status, mcp_card, metrics]
 
 
 def init_app(app):

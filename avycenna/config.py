@@ -163,3 +163,13 @@ DEFAULTS.update({
     # Polling hint (Retry-After seconds) while an export runs.
     "FHIR_EXPORT_RETRY_AFTER": 2,
 })
+DEFAULTS.update({
+    # Shutting down (SIGTERM to `python app.py`): for this many seconds the process answers
+    # /health/ready with 503 while it goes on serving, so a load balancer moves traffic away;
+    # then it stops accepting connections and gives the requests still running as long again.
+    # A second SIGTERM exits at once.
+    "DRAIN_SECONDS": 5,
+    # Parts of /health/ready that are reported but do not make the process unready:
+    # any of "rate_limits" and "queue" (both on Redis in a larger set-up). Empty: every part counts.
+    "READINESS_OPTIONAL_PARTS": [],
+})

@@ -186,6 +186,18 @@ class Prepared:
         return found
 
 
+def pool_use():
+    """(connections in use, idle connections) of this process's pool.
+
+    Peewee's pool keeps both as attributes it names private (`_in_use`, `_connections`) and has no
+    public count; tests/test_metrics.py pins what they mean, so an upgrade that changes them fails
+    there, not in production."""
+    pool = database.obj
+    if pool is None:
+        return 0, 0
+    return len(getattr(pool, "_in_use", ())), len(getattr(pool, "_connections", ()))
+
+
 def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 

@@ -36,11 +36,14 @@ from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from avycenna.instruments import count_job
+
 log = logging.getLogger("avycenna")
 
 # One huey for the process. Its storage is chosen by `init_app` (like the deferred
 # database): tasks register on it at import time, before any app exists.
 huey = Huey("avycenna", results=False, utc=True, storage_class=MemoryStorage)
+huey.signal()(count_job)  # every job's events, counted for /metrics (in the process they happen in)
 _state = threading.local()
 _app = {"app": None}
 

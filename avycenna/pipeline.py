@@ -1,10 +1,11 @@
 """What every request goes through, in order, as one hook before the view and one after.
 
-Before the view: a database connection, the request id, the caller (credential resolved
-once), their rate-limit budget spent, a present-but-invalid credential refused, a body
-that is not JSON refused, unstorable text refused. After it: a refusal's deferred audit
-rows written, the request id, the budget's headers, Retry-After only where it belongs,
-the request's webhook deliveries handed to the queue, and the small per-path headers.
+Before the view: the start time, a database connection, the request id, the caller
+(credential resolved once), their rate-limit budget spent, a present-but-invalid credential
+refused, a body that is not JSON refused, unstorable text refused. After it: a refusal's
+deferred audit rows written, the request id, the budget's headers, Retry-After only where
+it belongs, the request's webhook deliveries handed to the queue, the small per-path
+headers, and the request counted for /metrics.
 
 Flask runs each registered hook through its async check and its context-local lookups,
 which on this many hooks cost as much as the steps themselves; one hook each way keeps the
@@ -19,7 +20,7 @@ docs/performance.md); tests/test_private_names.py fails if werkzeug drops it.
 """
 from flask import g, request
 
-from avycenna import http, ratelimit
+from avycenna import http, instruments, ratelimit
 from avycenna.audit.service import write_deferred
 from avycenna.actor import load_actor, reject_invalid_credentials
 from avycenna.db import connect_for_request
@@ -29,6 +30,7 @@ from avycenna.webhooks import enqueue_deliveries
 
 
 BEFORE = (
+    instruments.start_timer,
     connect_for_request,
     http.assign_request_id,
     load_actor,
@@ -68,4 +70,5 @@ AFTER = (
     enqueue_deliveries,
     add_docs_policy,
     link_card_from_home,
+    instruments.count_request,
 )

@@ -1,14 +1,16 @@
-"""`python app.py`: upgrade the database, then serve with waitress."""
+"""`python app.py`: upgrade the database, then serve with waitress until SIGTERM, then drain."""
 import argparse
 import errno
 import gc
 import logging
 import os
+import signal
 import sys
+import time
 
-from waitress import create_server
+from waitress import create_server, wasyncore
 
-from avycenna import instancelock, jobs, logs
+from avycenna import instancelock, jobs, logs, readiness
 from avycenna.migrate import upgrade
 
 
@@ -33,7 +35,8 @@ QUEUE_WARNING_EVERY = 60.0  # seconds between waitress's "Task queue depth" warn
 def main(app, argv=None):
     args = parse_args(app, argv)
     logging.basicConfig()
-    server = listen(app, args)  # first: a busy port is reported before anything else is touched
+    socket_map = {}  # waitress's socket map, kept for the drain's own loop
+    server = listen(app, args, socket_map)  # first: a busy port is reported before anything else is touched
     # Under load waitress warns on every request that waits for a thread; one a minute says it.
     spare_queue_warnings(server.task_dispatcher)
     try:  # held shared while serving: `flask restore` is refused until the server stops
@@ -54,12 +57,16 @@ def main(app, argv=None):
     # Everything made so far (modules, the app, its routes and schemas) lives as long as the
     # process: out of the garbage collector's sight, its full collections stay short.
     gc.freeze()
+    drain = Drain(server, socket_map, float(app.config["DRAIN_SECONDS"]))
+    signal.signal(signal.SIGTERM, drain.on_sigterm)
     try:
         server.print_listen("Serving on http://{}:{}")
-        server.run()
-    finally:
+        drain.serve()
+    except KeyboardInterrupt:  # Ctrl-C: as waitress's own run() ends
+        server.task_dispatcher.shutdown()
+    finally:  # a second SIGTERM's SystemExit passes through, its jobs interrupted
         if consumer is not None:
-            consumer.stop(graceful=True)
+            consumer.stop(graceful=not drain.forced)
         os.close(lock)
 
 
@@ -74,10 +81,11 @@ def proxy_headers(app):
     return {"clear_untrusted_proxy_headers": False} if int(app.config["TRUSTED_PROXIES"]) else {}
 
 
-def listen(app, args):
+def listen(app, args, socket_map=None):
     """waitress bound to host:port; an address already in use (or not ours) is one clear line."""
     try:
-        return create_server(app, host=args.host, port=args.port, threads=args.threads, ident="avycenna",
+        return create_server(app, map={} if socket_map is None else socket_map, host=args.host,
+                             port=args.port, threads=args.threads, ident="avycenna",
                              max_request_body_size=largest_body(app), **proxy_headers(app))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -86,3 +94,65 @@ def listen(app, args):
         if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
             sys.exit(f"AVYCENNA cannot listen on {args.host}:{args.port}: {exc.strerror}.")
         raise
+
+
+class Drain:
+    """waitress's loop, with a graceful end on SIGTERM.
+
+    SIGTERM: the process reports itself unready at once (`/health/ready` answers 503, so a
+    load balancer moves traffic away) and goes on serving for `DRAIN_SECONDS`, the time a
+    load balancer takes to notice; then it closes its listening socket (new connections are
+    refused) and gives the requests still in flight — received, running or being sent —
+    up to `DRAIN_SECONDS` more to finish, and exits. A second SIGTERM exits at once.
+    """
+
+    STEP = 0.1  # seconds between checks while draining
+
+    def __init__(self, server, socket_map, seconds):
+        self.server = server
+        self.map = socket_map
+        self.seconds = max(seconds, 0.0)
+        self.requested_at = None
+        self.forced = False
+
+    def on_sigterm(self, signum, frame):
+        if self.requested_at is not None:
+            self.forced = True
+            raise SystemExit(128 + signum)
+        self.requested_at = time.monotonic()
+        readiness.start_draining()
+        self.server.pull_trigger()  # wake the loop now (a pipe write; takes no lock)
+
+    def loop_once(self, timeout):
+        wasyncore.loop(timeout=timeout, map=self.map, use_poll=self.server.adj.asyncore_use_poll, count=1)
+
+    def serve(self):
+        """Serve until SIGTERM, then drain; returns once drained."""
+        while self.requested_at is None:
+            self.loop_once(self.server.adj.asyncore_loop_timeout)
+        log = logging.getLogger("avycenna")
+        log.info("SIGTERM: unready; serving for %gs more, then finishing requests in flight", self.seconds)
+        while time.monotonic() < self.requested_at + self.seconds:
+            self.loop_once(self.STEP)
+        self.stop_accepting()
+        finish_by = time.monotonic() + self.seconds
+        while self.in_flight() and time.monotonic() < finish_by:
+            self.loop_once(self.STEP)
+        if self.in_flight():
+            log.warning("drain: requests still in flight after %gs; exiting", self.seconds)
+        self.server.task_dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(self.map)
+
+    def stop_accepting(self):
+        """Close the listening socket; open connections (and their trigger) stay."""
+        self.server.accepting = False
+        self.server.del_channel()
+        self.server.socket.close()
+
+    def in_flight(self):
+        """Whether a request is queued or running, or a connection is mid-request or mid-response."""
+        tasks = self.server.task_dispatcher
+        if tasks.queue or tasks.active_count:
+            return True
+        return any(channel.requests or channel.total_outbufs_len or channel.request is not None
+                   for channel in list(self.server.active_channels.values()))

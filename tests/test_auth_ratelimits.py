@@ -87,7 +87,7 @@ def test_two_processes_share_one_budget_on_redis(app, app_config, redis_url, dat
     env = dict(os.environ, AVYCENNA_INSTANCE_PATH=str(tmp_path / "shared-instance"),
                AVYCENNA_SECRET_KEY=app_config["SECRET_KEY"], DATABASE_URL=database_url,
                RATELIMIT_STORAGE_URI=redis_url, AVYCENNA_RATELIMIT_ANONYMOUS="5/minute",
-               AVYCENNA_RATELIMIT_KEY_PREFIX="avytest-shared-" + uuid.uuid4().hex)
+               AVYCENNA_RATELIMIT_KEY_PREFIX="avytest-shared-" + uuid.uuid4().hex, AVYCENNA_DRAIN_SECONDS="0")
     servers = []
     try:
         for _ in range(2):

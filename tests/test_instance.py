@@ -14,7 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def start_server(instance, port, extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVYCENNA_") and k != "DATABASE_URL"}
-    env.update({"AVYCENNA_INSTANCE_PATH": str(instance)}, **(extra_env or {}))
+    # No drain on SIGTERM (tests/test_drain.py sets its own): `stop` ends the server at once.
+    env.update({"AVYCENNA_INSTANCE_PATH": str(instance), "AVYCENNA_DRAIN_SECONDS": "0"}, **(extra_env or {}))
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30

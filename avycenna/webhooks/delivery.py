@@ -20,6 +20,7 @@ from flask import current_app
 from standardwebhooks.webhooks import Webhook
 
 from avycenna.clock import utcnow
+from avycenna.instruments import count_webhook_attempt
 from avycenna.webhooks import ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import signing_secrets
@@ -121,6 +122,8 @@ def finish(delivery, status_code, error):
                .where((WebhookDelivery.id == delivery.id) & (WebhookDelivery.attempts == delivery.attempts)
                       & (WebhookDelivery.status == "pending"))
                .execute())
+    if written:
+        count_webhook_attempt(values.get("status") or "retrying")
     if written and values.get("status"):
         healthy = values["status"] == "delivered"
         (WebhookEndpoint.update(status="active" if healthy else "failing", updated_at=now)
