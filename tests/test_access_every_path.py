@@ -220,6 +220,16 @@ def mcp_reads(url, world):
     return session(url, steps, headers=world.dr_h)
 
 
+def mcp_reads_after(url, world):
+    """As `mcp_reads`, once access has ended: a credential refused outright (a disabled
+    account) is a 401 for the /mcp request itself, so nothing at all is read."""
+    import requests
+
+    if requests.post(url + "/mcp", headers=world.dr_h, json={}, timeout=30).status_code == 401:
+        return {}
+    return mcp_reads(url, world)
+
+
 # The endings of access -------------------------------------------------------------------------
 
 def revoke(world):
@@ -262,7 +272,7 @@ def walk(app, world, narrow, url=None):
         status, text = world.get(path, json.loads(query))
         if carries(text) or (why == "route argument" and 200 <= status < 300):
             still.append(f"{path} {query} → {status}")
-    for name, text in (mcp_reads(url, world).items() if url else ()):
+    for name, text in (mcp_reads_after(url, world).items() if url else ()):
         if name in tools and carries(text):
             still.append(name)
     return paths, still
