@@ -19,7 +19,8 @@ import re
 from flask import Request as FlaskRequest
 from flask import request
 from werkzeug.exceptions import HTTPException
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 
 from avycenna.errors import ApiError, validation_error
@@ -250,8 +251,8 @@ class Parser(FlaskParser):
     """webargs for flask-smorest: strict JSON bodies, each query parameter given once."""
 
     def _raw_load_json(self, req):
-        if not req.is_json:
-            return super()._raw_load_json(req)
+        if not is_json_request(req):  # webargs' own test of a JSON body, so the two never disagree
+            return missing
         ok, value = _read(req)
         if ok:
             return value

@@ -1,6 +1,6 @@
 """/api/v1/admin/status: the operator's view of the instance (admins only)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.blueprint import Blueprint
 from marshmallow import Schema, fields
 
 from avycenna.actor import auth_required

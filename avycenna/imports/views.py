@@ -1,7 +1,7 @@
 """/api/v1/patients/{id}/imports[/{import_id}]: upload an Apple Health export, follow its import."""
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.actor import auth_required, current_user
 from avycenna.access import require_patient_access

@@ -6,7 +6,7 @@ comes from the live `tools/list`, so the card cannot go stale.
 """
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.blueprint import Blueprint
 from marshmallow import Schema, fields
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 

@@ -1,6 +1,6 @@
 """/api/v1/webhook-endpoints: signed webhooks (Standard Webhooks) instead of polling."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from avycenna.blueprint import Blueprint
 
 from avycenna.actor import auth_required, current_user
 from avycenna.pagination import paginate
