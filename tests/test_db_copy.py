@@ -12,6 +12,7 @@ from avycenna.backups.service import take_backup
 from avycenna.db import database, make_database
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
 from tests.test_agent_flow import clinician_answers_and_agent_reads
+from tests.test_fhir_export_access import run_export
 from tests.test_web_security import sign_in
 
 PG_BASE = os.environ.get("AVYCENNA_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
@@ -81,8 +82,7 @@ def populate(app, client, make_user, token_for, key_for):
     with open(os.path.join(os.path.dirname(__file__), "data", "apple_health_export.xml"), "rb") as fh:
         assert client.post(f"/api/v1/patients/{pid}/imports", headers=people["member"],  # queued, no worker
                            data={"file": (fh, "export.xml")}).status_code == 202
-    assert client.get("/fhir/R4/Patient/$export", headers={**people["clinician"],  # a bulk export row
-                                                           "Prefer": "respond-async"}).status_code == 202
+    run_export(app, client, people["clinician"])  # a finished bulk export and the patient it holds
     with app.app_context(), database.obj.connection_context():
         take_backup()
     return people, pid

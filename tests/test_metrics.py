@@ -91,7 +91,8 @@ def test_work_by_kind_and_state_with_its_age_and_progress(app, client, owner, ad
     patient = make_patient(app, owner)
     now = utcnow()
     with app.app_context(), database.obj.connection_context():
-        endpoint = WebhookEndpoint.create(user=owner, url="https://hooks.example.test/x", secret_salt="s")
+        endpoint = WebhookEndpoint.create(user=owner, url="https://hooks.example.test/x",
+                                          secret="whsec_" + "A" * 32)
         for age, fields in ((300, {}), (60, {}), (200, {"attempts": 2}),
                             (30, {"attempts": 1, "lease_until": now + timedelta(seconds=50)}),
                             (900, {"status": "failed", "attempts": 8}), (10, {"status": "delivered"})):

@@ -7,8 +7,8 @@ Where the counts come from (PostgreSQL + Redis):
 - every authenticated request: 1 SELECT of the credential's account, 1 Redis round trip for
   its budget (limits' two moving-window scripts in one pipeline);
 - a list: + the page's SELECT and one INSERT of its audit events (one row per patient shown);
-- ingest: the samples' upsert, the source, the audit event and the `wearables.ingested` event
-  in one transaction (PostgreSQL adds the explicit BEGIN SQLite's driver sends itself);
+- ingest: the samples' upsert, the source's id (one SELECT once it exists), the audit event
+  and the `wearables.ingested` event in one transaction (PostgreSQL adds the explicit BEGIN SQLite's driver sends itself);
 - the agent query: its named budgets are flask-limiter's (per address and per hour, checked
   and then hit one by one: its own request path, kept as it is).
 """
@@ -25,7 +25,7 @@ BUDGETS = {
     "read with a JWT": (1, 1, 1),
     "read with an API key": (1, 1, 1),
     "list": (3, 3, 1),
-    "ingest": (7, 8, 1),
+    "ingest": (8, 9, 1),
     "agent query": (4, 4, 10),
 }
 

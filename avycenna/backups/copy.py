@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 
-from peewee import AutoField, sort_models
+from peewee import AutoField, CompositeKey, Tuple, sort_models
 
 from avycenna.db import database, make_database
 
@@ -63,18 +63,21 @@ def prepare_target(target):
 
 
 def batches(model, size):
-    """The model's rows as lists of tuples, in primary-key order, `size` at a time."""
+    """The model's rows as lists of tuples, in primary-key order, `size` at a time (a composite
+    key is compared as a row value: `(a, b) > (?, ?)`)."""
     pk = model._meta.primary_key
+    keys = [model._meta.fields[name] for name in pk.field_names] if isinstance(pk, CompositeKey) else [pk]
+    positions = [model._meta.sorted_field_names.index(key.name) for key in keys]
     last = None
     while True:
-        query = model.select().order_by(pk).limit(size)
+        query = model.select().order_by(*keys).limit(size)
         if last is not None:
-            query = query.where(pk > last)
+            query = query.where(Tuple(*keys) > Tuple(*[key.to_value(v) for key, v in zip(keys, last)]))
         rows = list(query.tuples())
         if not rows:
             return
         yield rows
-        last = rows[-1][model._meta.sorted_fields.index(pk)]
+        last = [rows[-1][i] for i in positions]
 
 
 def reset_sequences(target, model):

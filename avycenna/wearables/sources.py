@@ -16,10 +16,19 @@ from avycenna.wearables.models import WearableHourly, WearableSource, WearableSo
 
 def source_id(patient, name):
     """The id of `patient`'s source called `name`, made on first use (safe under concurrent
-    ingests: the insert does nothing when another made it first). Call inside a transaction."""
-    WearableSource.insert(patient=patient, name=name).on_conflict_ignore().execute()
-    return (WearableSource.select(WearableSource.id)
-            .where((WearableSource.patient == patient) & (WearableSource.name == name)).scalar())
+    ingests: the insert does nothing when another made it first). Call inside a transaction.
+
+    A source sends again and again, so the id is read first: one SELECT, and no write, on
+    every ingest after its first."""
+    def existing():
+        return (WearableSource.select(WearableSource.id)
+                .where((WearableSource.patient == patient) & (WearableSource.name == name)).scalar())
+
+    found = existing()
+    if found is None:
+        WearableSource.insert(patient=patient, name=name).on_conflict_ignore().execute()
+        found = existing()
+    return found
 
 
 def find_source(patient, source_id):
