@@ -76,6 +76,22 @@ CREATE INDEX "message_encounter_id" ON "message" ("encounter_id");
 CREATE INDEX "message_author_id" ON "message" ("author_id");
 CREATE INDEX "message_created_at" ON "message" ("created_at");
 
+CREATE TABLE "oauth_client" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "name" VARCHAR(200) NOT NULL, "client_uri" VARCHAR(2048), "redirect_uris" TEXT NOT NULL, "grant_types" VARCHAR(200) NOT NULL, "scope" VARCHAR(500) NOT NULL, "token_endpoint_auth_method" VARCHAR(32) NOT NULL, "secret_hash" VARCHAR(64), "registered_by" VARCHAR(16) NOT NULL, "owner_id" VARCHAR(32), "jwks" TEXT, "created_at" DATETIME NOT NULL, "disabled_at" DATETIME, FOREIGN KEY ("owner_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "oauth_client_owner_id" ON "oauth_client" ("owner_id");
+
+CREATE TABLE "oauth_connection" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "client_id" VARCHAR(32) NOT NULL, "scope" VARCHAR(500) NOT NULL, "resource" VARCHAR(2048) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "revoked_at" DATETIME, "revoked_reason" VARCHAR(32), FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("client_id") REFERENCES "oauth_client" ("id") ON DELETE CASCADE);
+CREATE INDEX "oauth_connection_user_id" ON "oauth_connection" ("user_id");
+CREATE INDEX "oauth_connection_client_id" ON "oauth_connection" ("client_id");
+
+CREATE TABLE "oauth_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "code_hash" VARCHAR(64) NOT NULL, "connection_id" VARCHAR(32) NOT NULL, "redirect_uri" VARCHAR(2048) NOT NULL, "code_challenge" VARCHAR(128) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, FOREIGN KEY ("connection_id") REFERENCES "oauth_connection" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "oauth_code_code_hash" ON "oauth_code" ("code_hash");
+CREATE INDEX "oauth_code_connection_id" ON "oauth_code" ("connection_id");
+
+CREATE TABLE "oauth_token" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "connection_id" VARCHAR(32) NOT NULL, "access_hash" VARCHAR(64) NOT NULL, "refresh_hash" VARCHAR(64), "scope" VARCHAR(500) NOT NULL, "issued_at" DATETIME NOT NULL, "access_expires_at" DATETIME NOT NULL, "refresh_expires_at" DATETIME, "refresh_used_at" DATETIME, "revoked_at" DATETIME, FOREIGN KEY ("connection_id") REFERENCES "oauth_connection" ("id") ON DELETE CASCADE);
+CREATE INDEX "oauth_token_connection_id" ON "oauth_token" ("connection_id");
+CREATE UNIQUE INDEX "oauth_token_access_hash" ON "oauth_token" ("access_hash");
+CREATE UNIQUE INDEX "oauth_token_refresh_hash" ON "oauth_token" ("refresh_hash");
+
 CREATE TABLE "otp_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "code_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "attempts" INTEGER NOT NULL, "consumed_at" DATETIME);
 CREATE INDEX "otp_code_email" ON "otp_code" ("email");
 

@@ -13,6 +13,7 @@ def all_models():
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
     from avycenna.imports.models import WearableImport
+    from avycenna.oauth.models import OAuthClient, OAuthCode, OAuthConnection, OAuthToken
     from avycenna.wearables.models import WearableHourly, WearableSample, WearableSource, WearableSourceOrder
     from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -20,4 +21,4 @@ def all_models():
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
             WearableSourceOrder, WearableImport, WearableSource,
-            FhirExport, FhirExportPatient]
+            FhirExport, FhirExportPatient, OAuthClient, OAuthConnection, OAuthCode, OAuthToken]
