@@ -54,7 +54,7 @@ def create_app(test_config=None):
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from avycenna import api, cli, docs, errors, fhir, jobs, jsonbody, mcp, pipeline, ratelimit, web
+    from avycenna import api, cli, docs, errors, fhir, jobs, jsonbody, mcp, oauth, pipeline, ratelimit, web
 
     jsonbody.init_app(app)
     db.init_app(app)
@@ -73,6 +73,7 @@ def create_app(test_config=None):
     app.extensions["avycenna_api"] = api.init_app(app)
     web.init_app(app)
     fhir.init_app(app)
+    oauth.init_app(app)
     mcp.init_app(app)
     cli.init_app(app)
     return app

@@ -18,6 +18,7 @@ from avycenna.api_keys.service import resolve_key, touch
 from avycenna.auth.tokens import decode_access_token
 from avycenna.auth.users import user_by_id
 from avycenna.errors import ApiError, fail
+from avycenna.oauth.service import ACCESS_PREFIX, MCP_PATH, REFRESH_PREFIX, challenge_header, resolve_access_token
 
 AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="avycenna"'}
 
@@ -35,11 +36,17 @@ USER_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 
 @dataclass
 class Actor:
-    kind: str  # "user" (JWT), "api_key", "encounter" (raw token, unverified), "anonymous"
+    kind: str  # "user" (JWT), "api_key", "oauth" (an assistant's token), "encounter" (raw token, unverified), "anonymous"
     user: Optional[object] = None
     api_key: Optional[object] = None
     encounter_token: Optional[str] = None
     claims: Optional[dict] = None  # a JWT's verified claims
+    oauth_token: Optional[object] = None  # an OAuth access token's row (its connection names the client)
+
+    @property
+    def client_id(self):
+        """The OAuth client acting for the account, if any."""
+        return self.oauth_token.connection.client_id if self.oauth_token is not None else None
 
     @property
     def is_user(self):
@@ -68,7 +75,9 @@ def _presented(request):
         return "invalid", None
     if value.startswith("avk_"):
         return "api_key", value
-    if value.startswith("avr_"):
+    if value.startswith(ACCESS_PREFIX):
+        return "oauth", value
+    if value.startswith(("avr_", REFRESH_PREFIX)):
         return "refresh", value
     if value.count(".") == 2:
         return "jwt", value
@@ -91,12 +100,17 @@ def _resolve(request):
         if not user or not user.is_active:
             return Actor("anonymous"), "Invalid or expired token."
         return Actor("user", user=user, claims=claims), None
+    if kind == "oauth":
+        row, error = resolve_access_token(value, request.path, request.environ)
+        if row is None:
+            return Actor("anonymous"), error
+        return Actor("oauth", user=row.connection.user, oauth_token=row), None
     if kind == "encounter":
         return Actor("encounter", encounter_token=value), None
     if kind == "ambiguous":
         return Actor("anonymous"), "Send one credential: X-API-Key or Authorization, not both."
     if kind == "refresh":
-        return Actor("anonymous"), "A refresh token is not an access token; use it at /api/v1/auth/refresh."
+        return Actor("anonymous"), "A refresh token is not an access token; use it where it was issued."
     return Actor("anonymous"), "Unsupported authorization scheme; use Bearer."
 
 
@@ -108,7 +122,15 @@ def load_actor(request, g):
 # Only these endpoints take an encounter token (MCP: on the connection, for the encounter tools,
 # whose REST twins verify it); /health and the docs ignore credentials.
 ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/", "/mcp")
-CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+# The OAuth endpoints read their own client credentials (HTTP Basic on /oauth/token …).
+CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json", "/oauth/", "/.well-known/oauth-")
+
+
+def challenge(request):
+    """The `WWW-Authenticate` of a 401: on `/mcp`, where to get a token (RFC 9728)."""
+    if request.path == MCP_PATH or request.path.startswith(MCP_PATH + "/"):
+        return {"WWW-Authenticate": challenge_header("invalid_token")}
+    return AUTH_HEADER
 
 
 def reject_invalid_credentials(request, g):
@@ -120,7 +142,7 @@ def reject_invalid_credentials(request, g):
     if request.path.startswith(CREDENTIAL_FREE_PATHS):
         return
     if getattr(g, "auth_error", None):
-        fail(401, g.auth_error, AUTH_HEADER)
+        fail(401, g.auth_error, challenge(request))
     if g.actor.kind == "encounter" and not request.path.startswith(ENCOUNTER_TOKEN_PATHS):
         fail(401, "Encounter tokens are accepted only by the agent encounter endpoints.", AUTH_HEADER)
 

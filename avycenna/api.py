@@ -125,10 +125,11 @@ def blueprints():
     from avycenna.mcp.card import blp as mcp_card
     from avycenna.imports.views import blp as imports
     from avycenna.metrics.views import blp as metrics
+    from avycenna.oauth.views import blp as oauth_metadata
 
     return [health, auth, api_keys, admin_users, patients, consents, id_verifications, agent, checkout,
             encounters, billing, admin_invoices, grants, wearables, imports, webhooks, access_log, admin_audit,
-            admin_status, mcp_card, metrics]
+            admin_status, mcp_card, oauth_metadata, metrics]
 
 
 def init_app(app):

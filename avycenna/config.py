@@ -173,3 +173,11 @@ DEFAULTS.update({
     # any of "rate_limits" and "queue" (both on Redis in a larger set-up). Empty: every part counts.
     "READINESS_OPTIONAL_PARTS": [],
 })
+DEFAULTS.update({
+    # The OAuth 2.1 authorization server (assistants connecting to /mcp by signing in).
+    "OAUTH_ACCESS_TOKEN_TTL": 3600,  # seconds an access token lasts
+    "OAUTH_REFRESH_TOKEN_TTL": 30 * 24 * 3600,  # seconds a refresh token lasts (each refresh issues a new one)
+    "OAUTH_CONNECTION_TTL": 90 * 24 * 3600,  # seconds an approval lasts: no token outlives it
+    "OAUTH_CODE_TTL": 300,  # seconds an authorization code may wait to be exchanged
+    "OAUTH_REGISTER_RATE_LIMIT": "20/hour",  # dynamic client registrations per client IP
+})

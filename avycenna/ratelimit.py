@@ -89,11 +89,13 @@ def credential_key(actor=None):
         return "key:" + actor.api_key.id
     if actor is not None and actor.kind == "user":
         return "user:" + actor.user.id
+    if actor is not None and actor.kind == "oauth":  # an assistant's connection: a credential like a key
+        return "oauth:" + actor.oauth_token.connection_id
     return ip_key()
 
 
 def credential_limit(actor, config):
-    if actor is not None and actor.kind == "api_key":
+    if actor is not None and actor.kind in ("api_key", "oauth"):
         return config["RATELIMIT_API_KEY"]
     if actor is not None and actor.kind == "user":
         return config["RATELIMIT_JWT"]

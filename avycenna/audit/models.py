@@ -11,9 +11,9 @@ class AuditEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     action = CharField(max_length=64, index=True)  # e.g. "auth.login", "patient.read"
     outcome = CharField(max_length=16, default="success")  # success | failure | denied
-    actor_type = CharField(max_length=16)  # user | api_key | encounter | anonymous | system
+    actor_type = CharField(max_length=16)  # user | api_key | oauth | encounter | anonymous | system
     actor_user_id = CharField(max_length=32, null=True, index=True)
-    actor_key_id = CharField(max_length=32, null=True)
+    actor_key_id = CharField(max_length=32, null=True)  # the API key, or the OAuth client (actor_type oauth)
     actor_encounter_id = CharField(max_length=32, null=True)
     patient_id = CharField(max_length=36, null=True, index=True)
     target_type = CharField(max_length=32, null=True)

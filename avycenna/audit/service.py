@@ -17,6 +17,8 @@ def _actor_fields():
         fields["actor_user_id"] = actor.user.id
     if actor.api_key is not None:
         fields["actor_key_id"] = actor.api_key.id
+    if actor.oauth_token is not None:  # an assistant acting for the person: the client's id
+        fields["actor_key_id"] = actor.oauth_token.connection.client_id
     encounter_id = g.get("audit_encounter_id")
     if encounter_id:
         fields["actor_encounter_id"] = encounter_id

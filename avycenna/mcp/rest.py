@@ -14,6 +14,7 @@ import json
 from mcp.server.mcpserver.exceptions import ToolError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from avycenna.oauth.service import VIA_MCP
 from avycenna.ratelimit import ALREADY_SPENT
 
 # Headers a tool call carries over from the MCP HTTP request (the credential and tracing).
@@ -38,7 +39,7 @@ class RestTwin:
         builder = EnvironBuilder(path=path, method=method, headers=headers, json=body,
                                  query_string={k: v for k, v in (query or {}).items() if v is not None},
                                  base_url=f"{http.url.scheme}://{http.url.netloc}",
-                                 environ_base={"REMOTE_ADDR": client, ALREADY_SPENT: True})
+                                 environ_base={"REMOTE_ADDR": client, ALREADY_SPENT: True, VIA_MCP: True})
         try:
             app_iter, status, response_headers = run_wsgi_app(self.wsgi_app, builder.get_environ(), buffered=True)
             payload = b"".join(app_iter)

@@ -244,3 +244,7 @@ TOOLS = (open_encounter, get_encounter_status, read_messages, reply_to_clinician
          create_patient, list_encounters, get_subscription, wearable_summary)
 READ_ONLY = {get_encounter_status, read_messages, list_patients, list_encounters, get_subscription,
              wearable_summary}
+# Tools that act for an account: called with no account credential, `/mcp` answers 401 with the
+# OAuth challenge (`views.py`), so an MCP client authorizes and calls again.
+ACCOUNT_TOOLS = {tool.__name__ for tool in (list_patients, create_patient, list_encounters, get_subscription,
+                                            wearable_summary)}

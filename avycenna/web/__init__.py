@@ -7,7 +7,7 @@ carries a CSRF token (Flask-WTF), checked here only. Every page is sent with a
 Content-Security-Policy that allows the server's own assets and nothing inline.
 """
 from avycenna.web import (account, account_security, admin, checkout, console, encounters_and_billing, filters,  # noqa: F401
-                          grants_pages, imports, patients, signin, words)  # (routes)
+                          grants_pages, imports, oauth_pages, patients, signin, words)  # (routes)
 from avycenna.web import errors, sessions
 from avycenna.web.blueprint import bp, csrf
 

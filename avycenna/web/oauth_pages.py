@@ -1,0 +1,84 @@
+"""The consent page of the authorization server (`/oauth/authorize`) and the account's connected apps.
+
+The authorization endpoint is a page like every other: the person signs in with the pages'
+own sign-in (then comes back here), and the form carries the CSRF token. authlib validates
+the request (client, redirect URI, PKCE S256, scope) before anything is shown; an error that
+may go back to the client (its redirect URI is registered) goes back there as RFC 6749 says,
+any other is an error page here. "Allow" makes a connection, which the person sees and revokes
+on `/account/apps`; a revoke ends its tokens on their next request.
+"""
+from urllib.parse import urlsplit
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from flask import flash, redirect, render_template, request, url_for
+
+from avycenna.oauth import service as oauth
+from avycenna.web.blueprint import bp
+from avycenna.web.errors import error_page
+from avycenna.web.patients import own_patients
+from avycenna.web.security import CONTENT_SECURITY_POLICY
+from avycenna.web.sessions import page_user, signin_required
+
+
+def _origin(uri):
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _refused(server, grant_request, error):
+    """An error for the client at its redirect URI when that is known to be its; else a page."""
+    if error.redirect_uri:
+        return server.handle_error_response(grant_request, error)
+    return error_page(400, f"This app's request cannot be approved: {error.description or error.error}.")
+
+
+def _granted_scope(grant):
+    """The scopes asked for that this client may have (authlib checked each is one we know)."""
+    asked = grant.request.payload.scope or oauth.DEFAULT_SCOPE
+    scope = grant.client.get_allowed_scope(asked) if grant.client.row.scope else asked
+    return " ".join(dict.fromkeys(scope.split())) or oauth.DEFAULT_SCOPE
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+@signin_required()
+def oauth_authorize():
+    """Authorization code with PKCE: the consent page (GET), the person's decision (POST)."""
+    server, user = oauth.server(), page_user()
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return _refused(server, server.create_oauth2_request(None), error)
+    try:
+        resource = oauth.requested_resource(grant.request)
+    except OAuth2Error as error:
+        error.redirect_uri, error.state = grant.redirect_uri, grant.request.payload.state
+        return _refused(server, grant.request, error)
+    scope = _granted_scope(grant)
+    if request.method == "POST":
+        if request.form.get("decision") == "allow":
+            oauth.approve(user, grant.client.client_id, scope, resource)
+            return server.create_authorization_response(grant_user=user, grant=grant)
+        return server.create_authorization_response(grant_user=None, grant=grant)
+    page = render_template("web/oauth_consent.html", client=grant.client.row, scopes=oauth.scope_words(scope),
+                           patients=own_patients(user), user=user, resource=resource,
+                           redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=oauth.connection_expiry())
+    # Chromium applies form-action to the redirect that follows the form: allow the client's.
+    policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'",
+                                             f"form-action 'self' {_origin(grant.redirect_uri)}")
+    return page, 200, {"Content-Security-Policy": policy}
+
+
+@bp.get("/account/apps")
+@signin_required()
+def connected_apps():
+    return render_template("web/apps.html", connections=oauth.connected_apps(page_user()))
+
+
+@bp.post("/account/apps/<connection_id>/revoke")
+@signin_required()
+def revoke_app(connection_id):
+    if oauth.revoke_for_user(page_user(), connection_id):
+        flash("The app is disconnected; its tokens stop working at once.", "ok")
+    else:
+        flash("That connection was not found (it may have ended already).", "error")
+    return redirect(url_for("web.connected_apps"))
