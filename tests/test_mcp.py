@@ -104,8 +104,13 @@ def test_subscriber_with_an_api_key_submits_in_one_call(url, client, people):
 
 def test_missing_or_wrong_credentials_are_errors_the_agent_can_read(url, client, people):
     """A tool whose twin needs what the connection lacks says so. (A present-but-invalid credential on
-    the connection is refused by `/mcp` itself with a 401, as on every endpoint: test_mcp_http.py.)"""
-    assert "HTTP 401: Authentication required." in error_text(call(url, "get_subscription"))
+    the connection is refused by `/mcp` itself with a 401, as on every endpoint: test_mcp_http.py; an
+    account tool with no credential at all is a 401 OAuth challenge: test_oauth.py.)"""
+    import requests
+
+    r = requests.post(url + "/mcp", timeout=30, headers={"Accept": "application/json, text/event-stream"}, json={
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_subscription", "arguments": {}}})
+    assert r.status_code == 401 and "resource_metadata=" in r.headers["WWW-Authenticate"]
     opened = ask(client).get_json()
     wrong_token = {"encounter_id": opened["encounter_id"], "encounter_token": "f" * 64}
     assert "HTTP 401: Invalid encounter token." in error_text(call(url, "read_messages", wrong_token))

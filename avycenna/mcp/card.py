@@ -51,8 +51,10 @@ def server_card():
         "supported_protocol_versions": [*HANDSHAKE_PROTOCOL_VERSIONS, *MODERN_PROTOCOL_VERSIONS],
         "authentication": {
             "required": False,
-            "schemes": ["none (opens encounters)", "X-API-Key: avk_…", "Authorization: Bearer avk_…",
+            "schemes": ["none (opens encounters)", "OAuth 2.1 (account tools; the person signs in and approves)",
+                        "X-API-Key: avk_…", "Authorization: Bearer avk_…",
                         "Authorization: Bearer <JWT>", "Authorization: Bearer <encounter_token>"],
+            "protected_resource_metadata": public_url("/.well-known/oauth-protected-resource/mcp"),
         },
         "documentation": public_url("/docs"),
     }
