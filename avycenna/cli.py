@@ -160,6 +160,8 @@ def init_app(app):
     from avycenna.encounters.cli import expire_encounters_command
     app.cli.add_command(expire_encounters_command)
     app.cli.add_command(import_apple_health_command)
+    from avycenna.oauth.cli import oauth_cli
+    app.cli.add_command(oauth_cli)
     for command in (db_cli, backup_command, restore_command, create_user_command, housekeeping_command,
-                    worker_command, expire_encounters_command, import_apple_health_command):
+                    worker_command, expire_encounters_command, import_apple_health_command, oauth_cli):
         one_line_errors(command)

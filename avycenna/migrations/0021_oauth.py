@@ -1,4 +1,4 @@
-"""The OAuth 2.1 authorization server: clients, connections (approvals), codes and tokens (hashes only)."""
+"""The OAuth 2.1 authorization server: clients, connections (approvals), codes, tokens (hashes only) and used assertion ids."""
 from peewee import *
 
 
@@ -27,6 +27,15 @@ def up(migrator, db):
             database = db
             table_name = 'oauth_client'
     db.create_tables([OAuthClient])
+
+    class OAuthAssertion(Model):
+        id = CharField(primary_key=True, max_length=64)
+        client = ForeignKeyField(OAuthClient, on_delete='CASCADE', index=False)
+        expires_at = DateTimeField(index=True)
+        class Meta:
+            database = db
+            table_name = 'oauth_assertion'
+    db.create_tables([OAuthAssertion])
 
     class OAuthConnection(Model):
         id = CharField(primary_key=True, max_length=32)
@@ -75,6 +84,7 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    migrator.migrate(migrator.drop_table('oauth_assertion'))
     migrator.migrate(migrator.drop_table('oauth_token'))
     migrator.migrate(migrator.drop_table('oauth_code'))
     migrator.migrate(migrator.drop_table('oauth_connection'))

@@ -9,7 +9,8 @@ endpoints and metadata; the consent page and the account's connected apps are pa
 
 def init_app(app):
     from avycenna.oauth import service
-    from avycenna.oauth.views import bp
+    from avycenna.oauth.views import bp, smart
 
     service.init_app(app)
     app.register_blueprint(bp)
+    app.register_blueprint(smart)

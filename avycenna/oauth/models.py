@@ -89,3 +89,14 @@ class OAuthToken(BaseModel):
 
     class Meta:
         table_name = "oauth_token"
+
+
+class OAuthAssertion(BaseModel):
+    """A backend client's signed assertion (private_key_jwt) already used: its `jti` may not come
+    again while the assertion could still be valid (RFC 7523 §3, SMART Backend Services)."""
+    id = CharField(primary_key=True, max_length=64)  # sha256 of client id and jti
+    client = ForeignKeyField(OAuthClient, on_delete="CASCADE", index=False)
+    expires_at = DateTimeField(index=True)
+
+    class Meta:
+        table_name = "oauth_assertion"

@@ -28,19 +28,26 @@ from urllib.parse import urlsplit
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, JsonPayload, TokenMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (InvalidClientError, InvalidRequestError, InvalidScopeError, OAuth2Error,
+                                           UnauthorizedClientError)
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import current_app, g, request as flask_request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from peewee import IntegrityError
 
 from avycenna import jsonbody
 from avycenna.audit.service import record
 from avycenna.auth.models import User
-from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.clock import EPOCH, utcnow
+from avycenna.db import database, write_transaction
+from avycenna.errors import fail
 from avycenna.http import public_url
-from avycenna.oauth.models import OAuthClient, OAuthCode, OAuthConnection, OAuthToken
+from avycenna.oauth.models import OAuthAssertion, OAuthClient, OAuthCode, OAuthConnection, OAuthToken
 
 ACCESS_PREFIX = "avat_"
 REFRESH_PREFIX = "avrt_"
@@ -58,7 +65,17 @@ SCOPES = {
 }
 DEFAULT_SCOPE = "mcp"
 AUTH_METHODS = ["none", "client_secret_post", "client_secret_basic"]
-GRANT_TYPES = ["authorization_code", "refresh_token"]
+GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
+# SMART Backend Services: an EHR connector registered by an admin for a clinician account reads
+# FHIR as that clinician (client credentials, signed assertion).
+FHIR_PATH = "/fhir/R4"
+BACKEND_SCOPES = {
+    "system/*.rs": "read and search every resource type, as far as the clinician's grants allow (SMART v2)",
+    "system/*.read": "the same, in SMART v1's words",
+}
+ASSERTION_ALGORITHMS = ["RS384", "ES384"]
+MAX_ASSERTION_LIFETIME = 300  # seconds: SMART asks for an `exp` at most five minutes ahead
+MAX_JWKS_KEYS = 10
 # Bounds on what a client may register (RFC 7591 leaves them to the server).
 MAX_REDIRECT_URIS = 5
 MAX_URI_LENGTH = 2048
@@ -77,6 +94,10 @@ def issuer():
 
 def mcp_resource():
     return public_url(MCP_PATH)
+
+
+def fhir_resource():
+    return public_url(FHIR_PATH)
 
 
 def canonical(uri):
@@ -194,14 +215,16 @@ def revoke_connection(connection_id, reason):
 
 # Grants -----------------------------------------------------------------------------------
 
-def requested_resource(oauth_request):
-    """The one `resource` of a request (RFC 8707), canonical; the MCP endpoint when none is given."""
+def requested_resource(oauth_request, resource=None):
+    """The one `resource` of a request (RFC 8707), canonical: `resource` (by default the MCP
+    endpoint) when none is given; anything else is `invalid_target`."""
+    resource = resource or mcp_resource()
     values = oauth_request.payload.datalist.get("resource", [])
     if len(values) > 1:
         raise InvalidTargetError("Give one 'resource': tokens here are for one resource.")
-    wanted = canonical(values[0]) if values else canonical(mcp_resource())
-    if wanted != canonical(mcp_resource()):
-        raise InvalidTargetError(f"Tokens here are for {mcp_resource()} only.")
+    wanted = canonical(values[0]) if values else canonical(resource)
+    if wanted != canonical(resource):
+        raise InvalidTargetError(f"These tokens are for {resource} only.")
     return wanted
 
 
@@ -332,6 +355,124 @@ class Revocation(RevocationEndpoint):
                target_id=token.row.connection_id, client_id=token.row.connection.client_id, token=token.kind)
 
 
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """`private_key_jwt` client authentication (RFC 7523, SMART Backend Services): an assertion
+    signed RS384 or ES384 by a key in the client's registered JWKS, for this token endpoint
+    (`aud`), at most five minutes ahead (`exp`), its `jti` used once."""
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self):
+        return [public_url("/oauth/token")]
+
+    def resolve_client_public_key(self, client):
+        try:
+            return KeySet.import_key_set(json.loads(client.row.jwks or '{"keys": []}'))
+        except (ValueError, JoseError):
+            raise InvalidClientError(description="The client has no usable public keys.") from None
+
+    def process_assertion_claims(self, assertion, resolve_key):
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGORITHMS)
+        except (JoseError, ValueError) as error:
+            raise InvalidClientError(description="The assertion's signature does not verify with the "
+                                                 "client's keys (RS384 or ES384).") from error
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def verify_claims(self, claims):
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or exp - (utcnow() - EPOCH).total_seconds() > MAX_ASSERTION_LIFETIME + self.leeway:
+            raise InvalidClientError(description="The assertion must expire within five minutes.")
+        super().verify_claims(claims)
+
+    def validate_jti(self, claims, jti):
+        """Record the `jti` (once: a primary key); False when it was seen before."""
+        if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
+            return False
+        expires = EPOCH + timedelta(seconds=int(claims["exp"]) + self.leeway)
+        try:
+            with database.atomic():
+                OAuthAssertion.create(id=digest(f"{claims['iss']}\n{jti}"), client=claims["iss"], expires_at=expires)
+        except IntegrityError:
+            record("oauth.assertion_replay", outcome="denied", target_type="oauth_client", target_id=claims["iss"])
+            return False
+        return True
+
+
+class BackendServicesGrant(grants.ClientCredentialsGrant):
+    """SMART Backend Services: client credentials for a client an admin registered for a
+    clinician, with `system/` scopes, for the FHIR endpoint. The token reads as that clinician."""
+    TOKEN_ENDPOINT_AUTH_METHODS = [PrivateKeyJWT.CLIENT_AUTH_METHOD]
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        asked = set((self.request.payload.scope or "").split())
+        if not asked or not asked <= set(self.client.row.scope.split()):
+            raise InvalidScopeError(description="Ask for the system/ scopes this client was registered with.")
+        requested_resource(self.request, fhir_resource())
+        owner = self.client.row.owner
+        if owner is None or not owner.is_active or owner.role != "clinician":
+            raise UnauthorizedClientError(description="The clinician account of this client is not active.")
+
+
+def backend_connection(client_row):
+    """The standing connection of a backend client to its clinician (made when none is live)."""
+    now = utcnow()
+    row = (OAuthConnection.select().where((OAuthConnection.client == client_row.id)
+                                          & OAuthConnection.revoked_at.is_null() & (OAuthConnection.expires_at > now))
+           .order_by(OAuthConnection.created_at.desc()).first())
+    if row is None:
+        row = OAuthConnection.create(user=client_row.owner_id, client=client_row.id, scope=client_row.scope,
+                                     resource=canonical(fhir_resource()), expires_at=connection_expiry())
+    return row
+
+
+def parse_jwks(text):
+    """A client's public keys from JWKS text: RSA or P-384 EC public keys, each with a `kid`."""
+    try:
+        data = json.loads(text)
+        keys = data["keys"]
+        if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_JWKS_KEYS:
+            raise ValueError
+        for key in keys:
+            if not isinstance(key, dict) or "d" in key or not key.get("kid") or key.get("kty") not in ("RSA", "EC"):
+                raise ValueError
+        KeySet.import_key_set(data)
+    except (ValueError, KeyError, TypeError, JoseError):
+        fail(422, f"The JWKS must be a JSON Web Key Set of 1 to {MAX_JWKS_KEYS} public RSA or EC keys, each "
+                  "with a kid (no private parts).")
+    return json.dumps(data)
+
+
+def register_backend_client(owner, name, jwks_text, scope="system/*.rs"):
+    """An admin's registration of an EHR connector for the clinician `owner`: (client row)."""
+    if owner is None or owner.role != "clinician" or not owner.is_active:
+        fail(422, "A backend client acts as an active clinician account.")
+    if not 1 <= len(name or "") <= MAX_NAME_LENGTH:
+        fail(422, f"The name must be 1 to {MAX_NAME_LENGTH} characters.")
+    scopes = scope.split()
+    if not scopes or not set(scopes) <= set(BACKEND_SCOPES):
+        fail(422, "Scopes: " + ", ".join(BACKEND_SCOPES) + ".")
+    row = OAuthClient.create(name=name, grant_types="client_credentials", scope=" ".join(scopes),
+                             token_endpoint_auth_method=PrivateKeyJWT.CLIENT_AUTH_METHOD, registered_by="admin",
+                             owner=owner, jwks=parse_jwks(jwks_text))
+    record("oauth.client_register", target_type="oauth_client", target_id=row.id, method="private_key_jwt",
+           owner_id=owner.id)
+    return row
+
+
+def disable_client(client_id):
+    """Disable a client and end every connection it has (an admin's revoke); False if unknown."""
+    with write_transaction():
+        ended = OAuthClient.update(disabled_at=utcnow()).where(
+            (OAuthClient.id == client_id) & OAuthClient.disabled_at.is_null()).execute() == 1
+        for connection in OAuthConnection.select(OAuthConnection.id).where(OAuthConnection.client == client_id):
+            revoke_connection(connection.id, "client_disabled")
+    if ended:
+        record("oauth.client_disable", target_type="oauth_client", target_id=client_id)
+    return ended
+
+
 class StrictBody(JsonPayload):
     def __init__(self, data):
         self._data = data
@@ -376,6 +517,12 @@ class Registration(ClientRegistrationEndpoint):
             value = data.get(name)
             if value is not None and (not isinstance(value, str) or len(value) > limit):
                 raise RegistrationError(f"{name}: text of at most {limit} characters.")
+        if data.get("token_endpoint_auth_method", "client_secret_basic") not in AUTH_METHODS:
+            raise RegistrationError("token_endpoint_auth_method: one of " + ", ".join(AUTH_METHODS) + ".")
+        grant_types = data.get("grant_types", ["authorization_code"])
+        if not isinstance(grant_types, list) or not set(grant_types) <= {"authorization_code", "refresh_token"}:
+            raise RegistrationError("grant_types: authorization_code and refresh_token only (backend clients are "
+                                    "registered by an admin).")
         if not jsonbody.check_text(json.dumps(data)):
             raise RegistrationError("Text that cannot be stored.")
         return super().extract_client_metadata(oauth_request)
@@ -442,8 +589,8 @@ def _token_generator(config):
 
 def save_token(token, oauth_request):
     """Store the issued token's hashes on the connection it descends from."""
-    source = getattr(oauth_request, "authorization_code", None) or oauth_request.refresh_token
-    connection = source.row.connection
+    source = getattr(oauth_request, "authorization_code", None) or getattr(oauth_request, "refresh_token", None)
+    connection = source.row.connection if source is not None else backend_connection(oauth_request.client.row)
     now = utcnow()
     access_until = min(now + timedelta(seconds=token["expires_in"]), connection.expires_at)
     refresh = token.get("refresh_token")
@@ -459,10 +606,12 @@ def save_token(token, oauth_request):
 def init_app(app):
     server = AuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
-    server.scopes_supported = list(SCOPES)
+    server.scopes_supported = list(SCOPES) + list(BACKEND_SCOPES)
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
     server.register_token_generator("default", _token_generator(app.config))
     server.register_grant(AuthorizationCodeGrant, [S256Only(required=True)])
     server.register_grant(RefreshTokenGrant)
+    server.register_grant(BackendServicesGrant)
     server.register_endpoint(Revocation)
     server.register_endpoint(Registration)
     app.extensions["avycenna_oauth"] = server
@@ -482,14 +631,29 @@ def server_metadata():
         "token_endpoint": public_url("/oauth/token"),
         "registration_endpoint": public_url("/oauth/register"),
         "revocation_endpoint": public_url("/oauth/revoke"),
-        "scopes_supported": list(SCOPES),
+        "scopes_supported": list(SCOPES) + list(BACKEND_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS + [PrivateKeyJWT.CLIENT_AUTH_METHOD],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": public_url("/docs"),
+    }
+
+
+def smart_configuration():
+    """SMART App Launch's `.well-known/smart-configuration` of the FHIR endpoint (backend services)."""
+    return {
+        "issuer": issuer(),
+        "token_endpoint": public_url("/oauth/token"),
+        "token_endpoint_auth_methods_supported": [PrivateKeyJWT.CLIENT_AUTH_METHOD],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "grant_types_supported": ["client_credentials"],
+        "scopes_supported": list(BACKEND_SCOPES),
+        "revocation_endpoint": public_url("/oauth/revoke"),
+        "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
     }
 
 
@@ -568,6 +732,7 @@ def purge_expired():
     """Delete codes past their expiry and connections long ended (their tokens go with them)."""
     now = utcnow()
     codes = OAuthCode.delete().where(OAuthCode.expires_at < now - timedelta(days=1)).execute()
+    codes += OAuthAssertion.delete().where(OAuthAssertion.expires_at < now).execute()
     ended = OAuthConnection.delete().where(
         (OAuthConnection.expires_at < now) | (OAuthConnection.revoked_at < now - timedelta(days=30))).execute()
     return codes + ended

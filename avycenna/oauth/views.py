@@ -20,6 +20,7 @@ blp = Blueprint("oauth_metadata", __name__, url_prefix="/.well-known",
                             "as a protected resource (RFC 9728). The endpoints they name speak OAuth's own "
                             "format (form bodies, RFC 6749 errors).")
 bp = FlaskBlueprint("oauth", __name__, url_prefix="/oauth")
+smart = FlaskBlueprint("smart", __name__)
 
 ERRORS = {400: "invalid_request", 401: "invalid_client", 403: "access_denied", 404: "invalid_request",
           405: "invalid_request", 413: "invalid_request", 415: "invalid_request", 422: "invalid_request",
@@ -104,3 +105,9 @@ def register():
 def revoke():
     """RFC 7009 token revocation."""
     return service.server().create_endpoint_response("revocation")
+
+
+@smart.get("/fhir/R4/.well-known/smart-configuration")
+def smart_configuration():
+    """SMART's discovery document for the FHIR endpoint: how a backend client gets a token."""
+    return jsonify(service.smart_configuration())

@@ -9,7 +9,7 @@ on `/account/apps`; a revoke ends its tokens on their next request.
 """
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidScopeError, OAuth2Error
 from flask import flash, redirect, render_template, request, url_for
 
 from avycenna.oauth import service as oauth
@@ -33,9 +33,12 @@ def _refused(server, grant_request, error):
 
 
 def _granted_scope(grant):
-    """The scopes asked for that this client may have (authlib checked each is one we know)."""
-    asked = grant.request.payload.scope or oauth.DEFAULT_SCOPE
-    scope = grant.client.get_allowed_scope(asked) if grant.client.row.scope else asked
+    """The scopes asked for, each one a person may grant here (`invalid_scope` otherwise), that
+    this client registered for."""
+    asked = (grant.request.payload.scope or oauth.DEFAULT_SCOPE).split()
+    if not set(asked) <= set(oauth.SCOPES):
+        raise InvalidScopeError(description="A person can grant here only: " + ", ".join(oauth.SCOPES) + ".")
+    scope = grant.client.get_allowed_scope(" ".join(asked)) if grant.client.row.scope else " ".join(asked)
     return " ".join(dict.fromkeys(scope.split())) or oauth.DEFAULT_SCOPE
 
 
@@ -50,10 +53,10 @@ def oauth_authorize():
         return _refused(server, server.create_oauth2_request(None), error)
     try:
         resource = oauth.requested_resource(grant.request)
+        scope = _granted_scope(grant)
     except OAuth2Error as error:
         error.redirect_uri, error.state = grant.redirect_uri, grant.request.payload.state
         return _refused(server, grant.request, error)
-    scope = _granted_scope(grant)
     if request.method == "POST":
         if request.form.get("decision") == "allow":
             oauth.approve(user, grant.client.client_id, scope, resource)
