@@ -38,7 +38,13 @@ def capability_statement(base_url):
                              "same access rule: the owning account, or a clinician with an active grant "
                              "(profile → Patient; wearables → Observation; encounters → Encounter, "
                              "Communication). Every read is audited.",
-            "security": {"cors": False, "description": "Bearer JWT or personal API key (avk_…)."},
+            "security": {"cors": False,
+                         "service": [{"coding": [{
+                             "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                             "code": "SMART-on-FHIR"}]}],
+                         "description": "Bearer JWT, personal API key (avk_…), or a SMART Backend Services token "
+                                        "(client credentials with private_key_jwt; see "
+                                        ".well-known/smart-configuration)."},
             "resource": [
                 {"type": "Patient", "interaction": [{"code": "read"}],
                  "operation": [
