@@ -20,11 +20,12 @@ def run():
     from avycenna.auth.sessions import purge_expired as purge_sessions
     from avycenna.db import write_transaction
     from avycenna.encounters.lifecycle import expire_due
+    from avycenna.oauth.service import purge_expired as purge_oauth
 
     with write_transaction():
         counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
                   "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
-                  "idempotency records deleted": purge_idempotency()}
+                  "idempotency records deleted": purge_idempotency(), "OAuth records deleted": purge_oauth()}
     counts["encounters released"] = len(settle_waiting())  # each in its own transaction
     return counts
 

@@ -328,3 +328,25 @@ def test_malformed_bodies_and_wrong_methods_are_oauth_errors(client):
     assert r.status_code == 400 and r.get_json()["error"] == "invalid_request"
     r = client.get("/oauth/token")
     assert r.status_code == 405 and r.get_json()["error"] == "invalid_request"
+
+
+def test_tokens_expire_and_housekeeping_deletes_what_ended(app, client, web, person):
+    import time_machine
+    from datetime import datetime, timedelta, timezone
+
+    from avycenna.housekeeping import run as housekeeping
+    from avycenna.oauth.models import OAuthConnection, OAuthToken
+
+    client_id, tokens = connect(client, web, person)
+    later = datetime.now(timezone.utc) + timedelta(seconds=app.config["OAUTH_ACCESS_TOKEN_TTL"] + 5)
+    with time_machine.travel(later, tick=False):
+        assert mcp_status(client, tokens["access_token"])[0] == 401  # the access token ran out
+        r = refresh(client, client_id, tokens["refresh_token"])
+        assert r.status_code == 200  # the refresh token did not
+    after = datetime.now(timezone.utc) + timedelta(seconds=app.config["OAUTH_CONNECTION_TTL"] + 5)
+    with time_machine.travel(after, tick=False):
+        assert mcp_status(client, r.get_json()["access_token"])[0] == 401
+        assert refresh(client, client_id, r.get_json()["refresh_token"]).status_code == 400
+        with app.app_context(), database.obj.connection_context():
+            assert housekeeping()["OAuth records deleted"] >= 1
+            assert OAuthConnection.select().count() == 0 and OAuthToken.select().count() == 0

@@ -11,7 +11,9 @@ class AccessLogEntrySchema(Schema):
     at = Timestamp()
     action = fields.String(metadata={"example": "wearables.read"})
     outcome = fields.String()
-    actor_type = fields.String(metadata={"description": "user, api_key, encounter, anonymous or system"})
+    actor_type = fields.String(metadata={"description": "user, api_key, oauth (a connected app "
+                                                                "acting for the account), encounter, anonymous "
+                                                                "or system"})
     actor_user_id = fields.String(allow_none=True)
     actor_name = fields.String(allow_none=True)
     actor_email = fields.String(allow_none=True)

@@ -63,7 +63,8 @@ def actor_label(event, me):
     else:
         who = {"system": "the clinic's server", "anonymous": "someone not signed in"}.get(event.actor_type,
                                                                                           event.actor_type)
-    return who + (" via an API key" if event.actor_type == "api_key" else "")
+    via = {"api_key": " via an API key", "oauth": " via a connected app"}.get(event.actor_type, "")
+    return who + via
 
 
 @bp.app_template_filter("encounter_state")
