@@ -245,8 +245,9 @@ def test_tokens_are_bound_to_the_mcp_resource(client, web, person):
     r = client.get("/api/v1/patients", headers={"Authorization": "Bearer " + tokens["access_token"]})
     assert r.status_code == 401 and "only" in r.get_json()["detail"]
     verifier, challenge = pkce()
-    r = web.get(authorize_path(client_id, challenge, resource="https://elsewhere.example/api"))
-    assert r.status_code == 302 and "error=invalid_target" in r.headers["Location"]
+    for resource in ("https://elsewhere.example/api", "http://[::1/mcp"):
+        r = web.get(authorize_path(client_id, challenge, resource=resource))
+        assert r.status_code == 302 and "error=invalid_target" in r.headers["Location"]
     code = flask_consent(web, authorize_path(client_id, challenge))["code"]
     wrong = exchange(client, client_id, code, verifier, resource="https://elsewhere.example/api")
     assert wrong.status_code == 400 and wrong.get_json()["error"] == "invalid_target"
@@ -299,6 +300,7 @@ def test_a_redirect_uri_not_registered_or_an_unknown_client_is_a_page_never_a_re
     ({"redirect_uris": []}, "invalid_redirect_uri"),
     ({"redirect_uris": ["https://a.example/cb"] * 6}, "invalid_redirect_uri"),
     ({"redirect_uris": ["https://a.example/cb#x"]}, "invalid_redirect_uri"),
+    ({"redirect_uris": ["http://[::1/cb"]}, "invalid_redirect_uri"),
     ({"redirect_uris": "https://a.example/cb"}, "invalid_redirect_uri"),
     ({"redirect_uris": ["https://a.example/cb"], "client_name": "x" * 201}, "invalid_client_metadata"),
     ({"redirect_uris": ["https://a.example/cb"], "grant_types": ["password"]}, "invalid_client_metadata"),

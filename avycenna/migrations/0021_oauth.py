@@ -43,6 +43,7 @@ def up(migrator, db):
         client = ForeignKeyField(OAuthClient, on_delete='CASCADE')
         scope = CharField(max_length=500)
         resource = CharField(max_length=2048)
+        patient_id = CharField(null=True, max_length=36)
         created_at = DateTimeField()
         expires_at = DateTimeField()
         revoked_at = DateTimeField(null=True)

@@ -48,6 +48,9 @@ class OAuthConnection(BaseModel):
     client = ForeignKeyField(OAuthClient, backref="connections", on_delete="CASCADE")
     scope = CharField(max_length=500)
     resource = CharField(max_length=2048)
+    # SMART standalone launch (`launch/patient`): the one patient the person chose; the token
+    # reads that patient only.
+    patient_id = CharField(max_length=36, null=True)
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()
     revoked_at = DateTimeField(null=True)

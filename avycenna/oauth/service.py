@@ -23,7 +23,7 @@ import hmac
 import json
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
@@ -64,6 +64,14 @@ SCOPES = {
     "offline_access": "Stay connected without asking you again (until the connection expires or you revoke it).",
 }
 DEFAULT_SCOPE = "mcp"
+# SMART App Launch, standalone: a patient-facing app reads one of the person's patients over FHIR.
+PATIENT_SCOPES = {
+    "launch/patient": "Ask you which patient it is about (you choose one below).",
+    "patient/*.rs": "Read that patient's record over FHIR: who they are, measurements, encounters and messages.",
+    "patient/*.read": "The same, in SMART v1's words.",
+}
+# Asked for by SMART apps, not granted here (no OpenID Connect id_token yet): left out of the token.
+NOT_GRANTED = ("openid", "fhirUser", "profile")
 AUTH_METHODS = ["none", "client_secret_post", "client_secret_basic"]
 GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 # SMART Backend Services: an EHR connector registered by an admin for a clinician account reads
@@ -101,8 +109,12 @@ def fhir_resource():
 
 
 def canonical(uri):
-    """A resource URI compared case-insensitively in scheme and host, without a trailing slash."""
-    parts = urlsplit(uri or "")
+    """A resource URI compared case-insensitively in scheme and host, without a trailing slash
+    ("" for text that is no URI)."""
+    try:
+        parts = urlsplit(uri or "")
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
@@ -228,6 +240,39 @@ def requested_resource(oauth_request, resource=None):
     return wanted
 
 
+def authorize_resource(oauth_request):
+    """The resource an authorization request is for: `resource` (RFC 8707) or SMART's `aud`, this
+    server's `/mcp` (the default) or its FHIR endpoint; anything else is `invalid_target`."""
+    data = oauth_request.payload.datalist
+    values = {canonical(v) for v in data.get("resource", []) + data.get("aud", [])}
+    if len(values) > 1:
+        raise InvalidTargetError("Give one resource (resource or aud).")
+    wanted = values.pop() if values else canonical(mcp_resource())
+    if wanted not in (canonical(mcp_resource()), canonical(fhir_resource())):
+        raise InvalidTargetError(f"Tokens here are for {mcp_resource()} or {fhir_resource()} only.")
+    return wanted
+
+
+def person_scope(asked, resource):
+    """The scopes a person grants on the consent page for `resource`, from those asked; `invalid_scope`
+    for one they cannot grant there. For FHIR (SMART standalone) a patient/ scope is needed."""
+    asked = [s for s in dict.fromkeys((asked or "").split()) if s not in NOT_GRANTED]
+    if resource == canonical(fhir_resource()):
+        grantable, default = set(PATIENT_SCOPES) | {"offline_access"}, "launch/patient patient/*.rs"
+    else:
+        grantable, default = set(SCOPES), DEFAULT_SCOPE
+    if not set(asked) <= grantable:
+        raise InvalidScopeError(description="A person can grant here only: " + ", ".join(sorted(grantable)) + ".")
+    scope = " ".join(asked) or default
+    if resource == canonical(fhir_resource()) and not {"patient/*.rs", "patient/*.read"} & set(scope.split()):
+        raise InvalidScopeError(description="Ask for patient/*.rs (or patient/*.read) to read a patient.")
+    return scope
+
+
+def needs_patient(scope):
+    return any(s.startswith("patient/") or s == "launch/patient" for s in scope.split())
+
+
 class S256Only(CodeChallenge):
     """PKCE required on every authorization request, with S256 (OAuth 2.1: no `plain`)."""
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
@@ -280,8 +325,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
-        if requested_resource(self.request) != canonical(self.request.authorization_code.row.connection.resource):
-            raise InvalidTargetError("The resource differs from the one the code was issued for.")
+        requested_resource(self.request, self.request.authorization_code.row.connection.resource)
 
     def delete_authorization_code(self, authorization_code):
         """Nothing: the code was claimed when it was read, and stays as the mark of its use."""
@@ -317,8 +361,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
-        if requested_resource(self.request) != canonical(self.request.refresh_token.row.connection.resource):
-            raise InvalidTargetError("The resource differs from the one the token was issued for.")
+        requested_resource(self.request, self.request.refresh_token.row.connection.resource)
 
     def authenticate_user(self, refresh_token):
         user = refresh_token.row.connection.user
@@ -566,7 +609,10 @@ class RegistrationError(OAuth2Error):
 def allowed_redirect(uri):
     if len(uri) > MAX_URI_LENGTH or "#" in uri:
         return False
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
     if parts.scheme == "https":
         return bool(parts.netloc)
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
@@ -599,6 +645,8 @@ def save_token(token, oauth_request):
     OAuthToken.create(connection=connection, access_hash=digest(token["access_token"]),
                       refresh_hash=digest(refresh) if refresh else None, scope=token["scope"],
                       issued_at=now, access_expires_at=access_until, refresh_expires_at=refresh_until)
+    if connection.patient_id:  # SMART launch context
+        token["patient"] = connection.patient_id
     record("oauth.token", user_id=connection.user_id, target_type="oauth_connection", target_id=connection.id,
            client_id=connection.client_id, grant_type=oauth_request.payload.grant_type)
 
@@ -606,7 +654,7 @@ def save_token(token, oauth_request):
 def init_app(app):
     server = AuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
-    server.scopes_supported = list(SCOPES) + list(BACKEND_SCOPES)
+    server.scopes_supported = list(SCOPES) + list(PATIENT_SCOPES) + list(BACKEND_SCOPES) + list(NOT_GRANTED)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
     server.register_token_generator("default", _token_generator(app.config))
     server.register_grant(AuthorizationCodeGrant, [S256Only(required=True)])
@@ -631,7 +679,7 @@ def server_metadata():
         "token_endpoint": public_url("/oauth/token"),
         "registration_endpoint": public_url("/oauth/register"),
         "revocation_endpoint": public_url("/oauth/revoke"),
-        "scopes_supported": list(SCOPES) + list(BACKEND_SCOPES),
+        "scopes_supported": list(SCOPES) + list(PATIENT_SCOPES) + list(BACKEND_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,
@@ -647,13 +695,19 @@ def smart_configuration():
     """SMART App Launch's `.well-known/smart-configuration` of the FHIR endpoint (backend services)."""
     return {
         "issuer": issuer(),
+        "authorization_endpoint": public_url("/oauth/authorize"),
         "token_endpoint": public_url("/oauth/token"),
-        "token_endpoint_auth_methods_supported": [PrivateKeyJWT.CLIENT_AUTH_METHOD],
+        "registration_endpoint": public_url("/oauth/register"),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS + [PrivateKeyJWT.CLIENT_AUTH_METHOD],
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
-        "grant_types_supported": ["client_credentials"],
-        "scopes_supported": list(BACKEND_SCOPES),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "scopes_supported": list(PATIENT_SCOPES) + ["offline_access"] + list(BACKEND_SCOPES),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
         "revocation_endpoint": public_url("/oauth/revoke"),
-        "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
+        "capabilities": ["launch-standalone", "client-public", "client-confidential-symmetric",
+                         "client-confidential-asymmetric", "context-standalone-patient", "permission-patient",
+                         "permission-offline", "permission-v1", "permission-v2"],
     }
 
 
@@ -672,17 +726,18 @@ def resource_metadata():
 # The consent page and the account page ------------------------------------------------------
 
 def scope_words(scope):
-    return [(name, SCOPES[name]) for name in (scope or "").split() if name in SCOPES]
+    words = {**SCOPES, **PATIENT_SCOPES}
+    return [(name, words[name]) for name in (scope or "").split() if name in words]
 
 
 def connection_expiry():
     return utcnow() + timedelta(seconds=int(current_app.config["OAUTH_CONNECTION_TTL"]))
 
 
-def approve(user, client_id, scope, resource):
+def approve(user, client_id, scope, resource, patient_id=None):
     """The consent page's "Allow": a new connection for the code authlib then issues."""
     row = OAuthConnection.create(user=user, client=client_id, scope=scope, resource=resource,
-                                 expires_at=connection_expiry())
+                                 patient_id=patient_id, expires_at=connection_expiry())
     record("oauth.consent", user_id=user.id, target_type="oauth_connection", target_id=row.id, client_id=client_id,
            scope=scope)
     g.oauth_connection = row
@@ -725,7 +780,27 @@ def resolve_access_token(token, path, environ):
     at_resource = path == allowed or path.startswith(allowed + "/") or (allowed == MCP_PATH and environ.get(VIA_MCP))
     if not at_resource:
         return None, f"This token is for {row.connection.resource} only."
+    if row.connection.patient_id and not about_patient(row.connection.patient_id, path, environ):
+        return None, f"This token reads patient {row.connection.patient_id} only."
     return row, None
+
+
+def about_patient(patient_id, path, environ):
+    """Whether a FHIR request is about this one patient (a patient-bound SMART token's only reads):
+    the CapabilityStatement, `Patient/{id}` and what is under it, or a search of another type whose
+    every `patient` / `subject` names it. Anything else — $export, other patients — is refused."""
+    base = FHIR_PATH + "/"
+    if path in (FHIR_PATH + "/metadata", FHIR_PATH + "/.well-known/smart-configuration"):
+        return True
+    own = f"{base}Patient/{patient_id}"
+    if path == own or path.startswith(own + "/"):
+        return True
+    rest = path[len(base):] if path.startswith(base) else ""
+    if not rest or "/" in rest or rest.startswith(("$", "Patient")):
+        return False
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    named = query.get("patient", []) + query.get("subject", [])
+    return bool(named) and all(value in (patient_id, "Patient/" + patient_id) for value in named)
 
 
 def purge_expired():

@@ -32,14 +32,21 @@ def _refused(server, grant_request, error):
     return error_page(400, f"This app's request cannot be approved: {error.description or error.error}.")
 
 
-def _granted_scope(grant):
-    """The scopes asked for, each one a person may grant here (`invalid_scope` otherwise), that
-    this client registered for."""
-    asked = (grant.request.payload.scope or oauth.DEFAULT_SCOPE).split()
-    if not set(asked) <= set(oauth.SCOPES):
-        raise InvalidScopeError(description="A person can grant here only: " + ", ".join(oauth.SCOPES) + ".")
-    scope = grant.client.get_allowed_scope(" ".join(asked)) if grant.client.row.scope else " ".join(asked)
-    return " ".join(dict.fromkeys(scope.split())) or oauth.DEFAULT_SCOPE
+def _granted_scope(grant, resource):
+    """The scopes asked for, each one a person may grant here for `resource` (`invalid_scope`
+    otherwise), that this client registered for."""
+    scope = oauth.person_scope(grant.request.payload.scope, resource)
+    if grant.client.row.scope:
+        scope = grant.client.get_allowed_scope(scope)
+    if not scope:
+        raise InvalidScopeError(description="This app did not register for these scopes.")
+    return scope
+
+
+def _chosen_patient(user, patients):
+    """The patient picked on the form (one of the account's), or None."""
+    chosen = request.form.get("patient_id", "")
+    return next((p for p in patients if str(p.id) == chosen), None)
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
@@ -52,23 +59,28 @@ def oauth_authorize():
     except OAuth2Error as error:
         return _refused(server, server.create_oauth2_request(None), error)
     try:
-        resource = oauth.requested_resource(grant.request)
-        scope = _granted_scope(grant)
+        resource = oauth.authorize_resource(grant.request)
+        scope = _granted_scope(grant, resource)
     except OAuth2Error as error:
         error.redirect_uri, error.state = grant.redirect_uri, grant.request.payload.state
         return _refused(server, grant.request, error)
+    patients, pick = own_patients(user), oauth.needs_patient(scope)
+    error = None
     if request.method == "POST":
-        if request.form.get("decision") == "allow":
-            oauth.approve(user, grant.client.client_id, scope, resource)
+        if request.form.get("decision") != "allow":
+            return server.create_authorization_response(grant_user=None, grant=grant)
+        patient = _chosen_patient(user, patients) if pick else None
+        if not pick or patient is not None:
+            oauth.approve(user, grant.client.client_id, scope, resource, str(patient.id) if patient else None)
             return server.create_authorization_response(grant_user=user, grant=grant)
-        return server.create_authorization_response(grant_user=None, grant=grant)
+        error = "Choose the patient this app is about."
     page = render_template("web/oauth_consent.html", client=grant.client.row, scopes=oauth.scope_words(scope),
-                           patients=own_patients(user), user=user, resource=resource,
+                           patients=patients, pick=pick, error=error, user=user, resource=resource,
                            redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=oauth.connection_expiry())
     # Chromium applies form-action to the redirect that follows the form: allow the client's.
     policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'",
                                              f"form-action 'self' {_origin(grant.redirect_uri)}")
-    return page, 200, {"Content-Security-Policy": policy}
+    return page, 422 if error else 200, {"Content-Security-Policy": policy}
 
 
 @bp.get("/account/apps")
