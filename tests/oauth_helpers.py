@@ -97,3 +97,29 @@ def http_approve(session, base, email, authorize_url, password=PASSWORD):
     r = session.post(authorize_url, data={"csrf_token": csrf(page.text), "decision": "allow"}, allow_redirects=False)
     assert r.status_code == 302, r.text
     return redirect_query(r.headers["Location"])
+
+
+def backend_token(app, client, clinician):
+    """A backend client registered for `clinician` (its own ES384 key) and a token it got: the
+    response JSON."""
+    import json
+    import time
+    import uuid
+
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    from avycenna.db import database
+    from avycenna.oauth.service import register_backend_client
+
+    key = ECKey.generate_key("P-384", parameters={"kid": "ec-1"})
+    with app.app_context(), database.obj.connection_context():
+        client_id = register_backend_client(clinician, "EHR", json.dumps({"keys": [key.as_dict(private=False)]})).id
+    claims = {"iss": client_id, "sub": client_id, "aud": BASE + "/oauth/token", "exp": int(time.time()) + 120,
+              "jti": uuid.uuid4().hex}
+    signed = jwt.encode({"alg": "ES384", "kid": "ec-1"}, claims, key, algorithms=["ES384"])
+    r = client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "system/*.rs",
+                                          "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:"
+                                                                   "jwt-bearer", "client_assertion": signed})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()

@@ -11,6 +11,7 @@ import pytest
 from avycenna.backups.service import take_backup
 from avycenna.db import database, make_database
 from tests.agent_helpers import QUERY, ask, ready_patient, subscribe
+from tests.oauth_helpers import backend_token, connect
 from tests.test_agent_flow import clinician_answers_and_agent_reads
 from tests.test_fhir_export_access import run_export
 from tests.test_web_security import sign_in
@@ -83,6 +84,8 @@ def populate(app, client, make_user, token_for, key_for):
         assert client.post(f"/api/v1/patients/{pid}/imports", headers=people["member"],  # queued, no worker
                            data={"file": (fh, "export.xml")}).status_code == 202
     run_export(app, client, people["clinician"])  # a finished bulk export and the patient it holds
+    connect(client, app.test_client(), member)  # an assistant connected by OAuth (client, code, token)
+    backend_token(app, client, clinician)  # a backend client's token (and its spent assertion id)
     with app.app_context(), database.obj.connection_context():
         take_backup()
     return people, pid
