@@ -123,7 +123,7 @@ def load_actor(request, g):
 # whose REST twins verify it); /health and the docs ignore credentials.
 ENCOUNTER_TOKEN_PATHS = ("/api/v1/agent/encounters/", "/mcp")
 # The OAuth endpoints read their own client credentials (HTTP Basic on /oauth/token …).
-CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json", "/oauth/", "/.well-known/oauth-")
+CREDENTIAL_FREE_PATHS = ("/health", "/docs", "/redoc", "/openapi.json", "/oauth/")
 
 
 def challenge(request):
