@@ -352,3 +352,19 @@ def test_tokens_expire_and_housekeeping_deletes_what_ended(app, client, web, per
         with app.app_context(), database.obj.connection_context():
             assert housekeeping()["OAuth records deleted"] >= 1
             assert OAuthConnection.select().count() == 0 and OAuthToken.select().count() == 0
+
+
+def test_registrations_never_used_are_deleted_after_a_day(app, client):
+    import time_machine
+    from datetime import datetime, timedelta, timezone
+
+    from avycenna.housekeeping import run as housekeeping
+    from avycenna.oauth.models import OAuthClient
+
+    client_id = register(client)["client_id"]
+    with app.app_context(), database.obj.connection_context():
+        housekeeping()
+        assert OAuthClient.get_or_none(OAuthClient.id == client_id) is not None  # a day to use it
+        with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=1, minutes=1), tick=False):
+            housekeeping()
+        assert OAuthClient.get_or_none(OAuthClient.id == client_id) is None

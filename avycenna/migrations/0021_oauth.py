@@ -22,6 +22,7 @@ def up(migrator, db):
         owner = ForeignKeyField(User, null=True, on_delete='CASCADE')
         jwks = TextField(null=True)
         created_at = DateTimeField()
+        first_connected_at = DateTimeField(null=True)
         disabled_at = DateTimeField(null=True)
         class Meta:
             database = db

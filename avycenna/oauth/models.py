@@ -28,8 +28,8 @@ class OAuthClient(BaseModel):
     owner = ForeignKeyField(User, backref="oauth_clients", null=True, on_delete="CASCADE")
     jwks = TextField(null=True)
     created_at = DateTimeField(default=utcnow)
+    first_connected_at = DateTimeField(null=True)  # a person first approved it (never: purged after a day)
     disabled_at = DateTimeField(null=True)
-
 
     class Meta:
         table_name = "oauth_client"

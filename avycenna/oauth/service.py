@@ -738,6 +738,8 @@ def approve(user, client_id, scope, resource, patient_id=None):
     """The consent page's "Allow": a new connection for the code authlib then issues."""
     row = OAuthConnection.create(user=user, client=client_id, scope=scope, resource=resource,
                                  patient_id=patient_id, expires_at=connection_expiry())
+    OAuthClient.update(first_connected_at=row.created_at).where(
+        (OAuthClient.id == client_id) & OAuthClient.first_connected_at.is_null()).execute()
     record("oauth.consent", user_id=user.id, target_type="oauth_connection", target_id=row.id, client_id=client_id,
            scope=scope)
     g.oauth_connection = row
@@ -804,12 +806,14 @@ def about_patient(patient_id, path, environ):
 
 
 def purge_expired():
-    """Delete codes past their expiry and connections long ended (their tokens go with them)."""
+    """Delete codes past their expiry, spent assertion ids, connections that ended (their tokens go
+    with them), and dynamically registered clients that never got a connection within a day."""
     now = utcnow()
     codes = OAuthCode.delete().where(OAuthCode.expires_at < now - timedelta(days=1)).execute()
     codes += OAuthAssertion.delete().where(OAuthAssertion.expires_at < now).execute()
     ended = OAuthConnection.delete().where(
         (OAuthConnection.expires_at < now) | (OAuthConnection.revoked_at < now - timedelta(days=30))).execute()
-    return codes + ended
-
-
+    unused = OAuthClient.delete().where((OAuthClient.registered_by == "dynamic")
+                                        & (OAuthClient.created_at < now - timedelta(days=1))
+                                        & OAuthClient.first_connected_at.is_null()).execute()
+    return codes + ended + unused
