@@ -30,6 +30,7 @@ EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)  # the first instant a Python 
 END = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)  # the last instant, itself allowed
 COMMON = ("_count", "cursor", "_format")
 JSON_FORMATS = ("json", "application/json", "application/fhir+json")
+ACCEPTED = ("application/fhir+json", "application/json", "application/json+fhir")
 
 
 def bad(name, msg):
@@ -39,9 +40,19 @@ def bad(name, msg):
     raise error
 
 
-def check_known(allowed):
-    if request.args.get("_format", "json") not in JSON_FORMATS:
+def check_format():
+    """406 unless the request accepts JSON: `_format` (json, application/json,
+    application/fhir+json) and the `Accept` header (which may also allow anything, */*)."""
+    formats = request.args.getlist("_format")
+    if any(value.strip() not in JSON_FORMATS for value in formats):
         fail(406, "Only JSON is offered (_format=json or application/fhir+json).")
+    if formats or not request.headers.get("Accept", "").strip():
+        return  # _format overrides the Accept header (FHIR http.html#mime-type)
+    if request.accept_mimetypes.best_match(ACCEPTED) is None:
+        fail(406, "Only JSON is offered: accept application/fhir+json (or application/json).")
+
+
+def check_known(allowed):
     if "handling=lenient" in request.headers.get("Prefer", "").replace(" ", ""):
         return
     for name in request.args:
@@ -58,12 +69,14 @@ def one(name, required=False):
     return values[0].strip() if values else None
 
 
-def count():
+def count(allow_zero=True):
+    """`_count`: the page size; 0 (a search's total only, as FHIR allows) unless `allow_zero` is off."""
     raw = one("_count")
     if raw is None:
         return DEFAULT_COUNT
-    if not COUNT.match(raw) or not 1 <= int(raw) <= MAX_COUNT:
-        bad("_count", f"_count must be a whole number from 1 to {MAX_COUNT}.")
+    low = 0 if allow_zero else 1
+    if not COUNT.match(raw) or not low <= int(raw) <= MAX_COUNT:
+        bad("_count", f"_count must be a whole number from {low} to {MAX_COUNT}.")
     return int(raw)
 
 
@@ -174,4 +187,4 @@ def everything_search():
     check_known(("start", "end"))
     start_ms = instant_range(one("start"), "start")[0] if one("start") else 0
     end_ms = instant_range(one("end"), "end")[1] if one("end") else FAR_FUTURE_MS
-    return {"start_ms": start_ms, "end_ms": end_ms, "count": count(), "cursor": one("cursor")}
+    return {"start_ms": start_ms, "end_ms": end_ms, "count": count(allow_zero=False), "cursor": one("cursor")}

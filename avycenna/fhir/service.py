@@ -6,16 +6,20 @@ that span several queries (sample types, the sections of `$everything`) are chai
 cursor is (which part, the key inside it), and each part is read one type at a time so its
 query follows the (patient, type, start) index instead of sorting every later row.
 """
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from peewee import fn
 
+from avycenna.access import require_patient_access
 from avycenna.audit.service import grant_details, record
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
-from avycenna.fhir.mapping import OBSERVATIONS
+from avycenna.errors import DENIED, fail
+from avycenna.fhir.mapping import OBSERVATIONS, ROLLUP_TYPES
 from avycenna.pagination import keyset_page
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.clock import iso_to_ms
@@ -113,8 +117,32 @@ def rollups_page(patient, types, bucket, start_ms, end_ms, limit, cursor=None):
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
+def count_observations(patient, query):
+    """How many Observations the search would return (`_count=0`): samples, or rolled-up periods."""
+    types = query["types"]
+    if not types:
+        return 0
+    if query["rollup"]:
+        size = HOUR_MS if query["rollup"] == "hour" else DAY_MS
+        h = WearableHourly
+        total = 0
+        for type_name in types:  # a period holds one Observation per type
+            total += (h.select(fn.COUNT(fn.DISTINCT(h.hour_ms - h.hour_ms % size)))
+                      .where((h.patient == patient) & (h.type == type_name)
+                             & (h.hour_ms >= query["start_ms"] - query["start_ms"] % size)
+                             & (h.hour_ms < query["end_ms"])).scalar() or 0)
+        return total
+    return sum(observation_rows(patient, type_name, query["start_ms"], query["end_ms"], query.get("stages"))
+               .count() for type_name in types)
+
+
 def search_observations(patient, query, after):
-    """One page of an Observation search (raw or rolled up), audited."""
+    """One page of an Observation search (raw or rolled up), audited. `_count=0`: (total, None)."""
+    if query["count"] == 0:
+        total = count_observations(patient, query)
+        record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
+               rollup=query["rollup"], returned=0, total=total, **grant_details())
+        return total, None
     if query["rollup"]:
         found, next_key = rollups_page(patient, query["types"], query["rollup"], query["start_ms"],
                                        query["end_ms"], query["count"], after)
@@ -124,6 +152,86 @@ def search_observations(patient, query, after):
     record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
            rollup=query["rollup"], returned=len(found), **grant_details())
     return found, next_key
+
+
+# Single reads: every id a search or another resource emits can be read back ----------------
+
+SAMPLE_ID = re.compile(r"^ws-([0-9]{1,18})$")
+ROLLUP_ID = re.compile(r"^([a-z0-9]+)-([hd])([0-9]{1,16})-([0-9a-f]{32})$")
+BUCKETS = {"h": ("hour", HOUR_MS), "d": ("day", DAY_MS)}
+
+
+def not_found():
+    fail(404, DENIED)
+
+
+def _sample_observation(sample_id):
+    s = WearableSample
+    row = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail, s.patient)
+           .where(s.id == int(sample_id)).namedtuples().first())
+    if row is None or row.type not in OBSERVATIONS:
+        not_found()
+    patient = require_patient_access(row.patient, "wearables")
+    return patient, resources.observation(row, patient.id)
+
+
+def _rollup_observation(short, bucket_letter, start, patient_hex):
+    type_name = ROLLUP_TYPES.get(short)
+    bucket, size = BUCKETS[bucket_letter]
+    start_ms = int(start)
+    if type_name is None or start_ms % size:
+        not_found()
+    patient = require_patient_access(str(uuid.UUID(patient_hex)), "wearables")
+    items = [item for item in summary(patient, type_name, bucket, start_ms, start_ms + size)
+             if iso_to_ms(parse_iso(item["start"])) == start_ms]
+    if not items:
+        not_found()
+    return patient, resources.rollup_observation(type_name, patient.id, bucket, items[0], start_ms, size)
+
+
+def read_observation(observation_id):
+    """One Observation by the id a search emitted (a raw sample `ws-…` or an hourly/daily
+    rollup), under the `wearables` scope of its patient; audited. Anything else is a 404."""
+    sample, rollup = SAMPLE_ID.match(observation_id), ROLLUP_ID.match(observation_id)
+    if sample:
+        patient, resource = _sample_observation(sample.group(1))
+    elif rollup:
+        patient, resource = _rollup_observation(*rollup.groups())
+    else:
+        not_found()
+    record("fhir.observation.read", patient_id=patient.id, target_type="wearables", target_id=observation_id,
+           **grant_details())
+    return resource
+
+
+def our_id(fhir_id, prefix):
+    """`enc-7jRtHvBk` → `enc_7jRtHvBk` (our ids: a prefix, `_`, letters and digits); else 404."""
+    if not re.match(rf"^{prefix}-[A-Za-z0-9]{{1,27}}$", fhir_id):
+        not_found()
+    return prefix + "_" + fhir_id[len(prefix) + 1:]
+
+
+def read_encounter(encounter_id):
+    """An Encounter by its FHIR id, under the `encounters` scope of its patient; audited."""
+    row = Encounter.get_or_none(Encounter.id == our_id(encounter_id, "enc"))
+    if row is None or row.patient_id is None:
+        not_found()
+    patient = require_patient_access(row.patient_id, "encounters")
+    record("fhir.encounter.read", patient_id=patient.id, target_type="encounter", target_id=row.id,
+           **grant_details())
+    return resources.encounter(row, _latest_query_text(row))
+
+
+def read_communication(communication_id):
+    """A Communication (a message of an encounter), under the `encounters` scope; audited."""
+    row = Message.get_or_none(Message.id == our_id(communication_id, "msg"))
+    encounter = Encounter.get_or_none(Encounter.id == row.encounter_id) if row is not None else None
+    if encounter is None or encounter.patient_id is None:
+        not_found()
+    patient = require_patient_access(encounter.patient_id, "encounters")
+    record("fhir.communication.read", patient_id=patient.id, target_type="encounter", target_id=encounter.id,
+           message_id=row.id, **grant_details())
+    return resources.communication(row, patient.id)
 
 
 def read_patient(patient):

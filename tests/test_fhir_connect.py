@@ -1,0 +1,105 @@
+"""What a clinic's connector needs without custom code (issue 21): every reference resolves,
+Patient search, JSON-only formats, `_count=0`, interval dates by overlap, honest rollups.
+Each test fails on the server before this work."""
+import pytest
+
+from tests.agent_helpers import ask, ready_patient, subscribe
+from tests.factories import audit_events
+from tests.fhir_helpers import fhir_json, loinc_codes, outcome, walk
+from tests.test_fhir import DAY, SAMPLES, observations, people, pid  # noqa: F401 (fixtures)
+from tests.test_grant_scopes import grant
+
+STATISTICS = "http://terminology.hl7.org/CodeSystem/observation-statistics"
+
+
+def local(url):
+    return url.replace("http://127.0.0.1:8000", "").replace("http://localhost", "")
+
+
+# 1. Every reference resolves -------------------------------------------------------------------
+
+def test_every_observation_a_search_emits_can_be_read_at_its_full_url(client, people, pid):
+    h = people["holder_h"]
+    for query in ("", "&rollup=hour", "&rollup=day"):
+        bundle = observations(client, pid, h, query)
+        assert bundle["entry"]
+        for entry in bundle["entry"]:
+            read = fhir_json(client.get(local(entry["fullUrl"]), headers=h))
+            assert read == entry["resource"], entry["fullUrl"]
+
+
+def test_observation_and_encounter_reads_follow_the_access_rule_and_are_audited(
+        app, client, people, make_user, token_for):
+    h, dr_h = people["holder_h"], people["dr_h"]
+    subscribe(client, h, people["admin_h"], plan="yearly")
+    pid = ready_patient(client, h, people["admin_h"])
+    client.post(f"/api/v1/patients/{pid}/wearables", headers=h, json={"source": "w", "samples": SAMPLES[:1]})
+    enc = ask(client, people["key"], patient_id=pid).get_json()["encounter_id"]
+    other = token_for(make_user("clinician"))
+    assert client.post(f"/api/v1/encounters/{enc}/take", headers=other).status_code == 200
+    client.post(f"/api/v1/encounters/{enc}/messages", headers=other, json={"body": "Any fever?"})
+    everything = fhir_json(client.get(f"/fhir/R4/Patient/{pid}/$everything", headers=h))
+    urls = {e["resource"]["resourceType"]: local(e["fullUrl"]) for e in everything["entry"]}
+    assert set(urls) == {"Patient", "Observation", "Encounter", "Communication"}
+    assert urls["Encounter"].endswith(enc.replace("_", "-"))
+    communication = fhir_json(client.get(urls["Communication"], headers=h))
+    assert fhir_json(client.get("/fhir/R4/" + communication["encounter"]["reference"], headers=h))["id"] \
+        == enc.replace("_", "-")
+    for url in (urls["Observation"], urls["Encounter"], urls["Communication"]):
+        assert outcome(client.get(url, headers=dr_h), 404)["code"] == "not-found"  # no grant yet
+    gid = grant(client, h, dr_h, people["holder"], pid, ["wearables"])
+    fhir_json(client.get(urls["Observation"], headers=dr_h))
+    outcome(client.get(urls["Encounter"], headers=dr_h), 404)  # wearables do not open encounters
+    grant(client, h, dr_h, people["holder"], pid, ["encounters"])
+    fhir_json(client.get(urls["Encounter"], headers=dr_h))
+    fhir_json(client.get(urls["Communication"], headers=dr_h))
+    actions = [e.action for e in audit_events(app, actor_user_id=people["dr"].id, patient_id=pid)
+               if e.action.startswith("fhir.")]
+    assert actions == ["fhir.observation.read", "fhir.encounter.read", "fhir.communication.read"]
+    assert client.post(f"/api/v1/grants/{gid}/revoke", headers=h).status_code == 200
+    outcome(client.get(urls["Observation"], headers=dr_h), 404)
+    for bad_id in ("ws-99999999", "ws-x", "enc-nothing", "hr-h1-" + "0" * 32, "../Patient", "hr-h0-" + "f" * 32):
+        outcome(client.get(f"/fhir/R4/Observation/{bad_id}", headers=h), 404)
+        outcome(client.get(f"/fhir/R4/Encounter/{bad_id}", headers=h), 404)
+
+
+# 3. Formats and _count=0 -----------------------------------------------------------------------
+
+def test_json_only_every_other_format_is_a_406_on_reads_and_searches(client, people, pid):
+    h = people["holder_h"]
+    for url in (f"/fhir/R4/Patient/{pid}", f"/fhir/R4/Observation?patient={pid}", "/fhir/R4/metadata"):
+        sep = "&" if "?" in url else "?"
+        for fmt in ("xml", "application/fhir%2Bxml", "ttl"):
+            assert outcome(client.get(f"{url}{sep}_format={fmt}", headers=h), 406)["code"] == "not-supported"
+        for accept in ("application/fhir+xml", "application/xml", "text/turtle"):
+            outcome(client.get(url, headers={**h, "Accept": accept}), 406)
+        for fmt in ("json", "application/fhir%2Bjson", "application/json"):
+            fhir_json(client.get(f"{url}{sep}_format={fmt}", headers=h))
+        for accept in ("application/fhir+json", "application/json", "*/*", "application/fhir+xml;q=0.9, */*;q=0.1"):
+            fhir_json(client.get(url, headers={**h, "Accept": accept}))
+    statement = fhir_json(client.get("/fhir/R4/metadata"))
+    assert set(statement["format"]) == {"json", "application/fhir+json"}
+
+
+def test_count_zero_is_the_total_only(client, people, pid):
+    body = observations(client, pid, people["holder_h"], "&_count=0")
+    assert body["type"] == "searchset" and body["total"] == len(SAMPLES) and not body.get("entry")
+    assert [link["relation"] for link in body["link"]] == ["self"]
+    body = observations(client, pid, people["holder_h"], "&_count=0&code=8867-4&rollup=hour")
+    assert body["total"] == 1 and not body.get("entry")
+
+
+# 5. Honest rollups -----------------------------------------------------------------------------
+
+def test_a_rollup_says_its_statistic_and_period_and_claims_no_vital_signs_profile(client, people, pid):
+    h = people["holder_h"]
+    (hour,) = [e["resource"] for e in observations(client, pid, h, "&code=8867-4&rollup=hour")["entry"]]
+    assert "meta" not in hour or not hour["meta"].get("profile")
+    assert hour["code"]["text"] == "Heart rate, mean per hour" and loinc_codes(hour["code"]) == ["8867-4"]
+    assert hour["method"]["coding"] == [{"system": STATISTICS, "code": "average", "display": "Average"}]
+    assert hour["effectivePeriod"] == {"start": f"{DAY}T08:00:00Z", "end": f"{DAY}T09:00:00Z"}
+    assert {c["code"]["coding"][0]["system"] for c in hour["component"]} == {STATISTICS}
+    (day,) = [e["resource"] for e in observations(client, pid, h, "&code=55423-8&rollup=day")["entry"]]
+    assert day["method"]["coding"][0]["code"] == "sum" and day["code"]["text"].endswith("total per day (UTC)")
+    raw = observations(client, pid, h, "&code=8867-4")["entry"][0]["resource"]
+    assert raw["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/heartrate"] and "method" not in raw
