@@ -103,3 +103,89 @@ def test_a_rollup_says_its_statistic_and_period_and_claims_no_vital_signs_profil
     assert day["method"]["coding"][0]["code"] == "sum" and day["code"]["text"].endswith("total per day (UTC)")
     raw = observations(client, pid, h, "&code=8867-4")["entry"][0]["resource"]
     assert raw["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/heartrate"] and "method" not in raw
+
+
+# 2. Patient search -----------------------------------------------------------------------------
+
+def add(client, headers, name, dob, sex=None):
+    r = client.post("/api/v1/patients", headers=headers, json={
+        "name": name, "date_of_birth": dob, "relationship": "other", **({"sex_at_birth": sex} if sex else {})})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def names(bundle):
+    return sorted(e["resource"]["name"][0]["text"] for e in bundle.get("entry", []))
+
+
+def test_patient_search_over_the_patients_the_caller_may_see(app, client, people, make_user, token_for):
+    h, dr_h = people["holder_h"], people["dr_h"]
+    ids = {name: add(client, h, name, dob, sex) for name, dob, sex in (
+        ("Ada María Lovelace", "1980-01-02", "female"), ("Émile Zola", "1975-06-30", "male"),
+        ("Grace Hopper", "1980-12-31", None), ("Alan Turing", "1912-06-23", "male"))}
+    stranger_h = token_for(make_user("member"))
+    add(client, stranger_h, "Ada Stranger", "1980-01-02", "female")  # never found by anyone else
+
+    def search(query, headers=h):
+        return fhir_json(client.get(f"/fhir/R4/Patient?{query}", headers=headers))
+
+    assert names(search("")) == sorted(ids)
+    assert names(search("name=ada")) == ["Ada María Lovelace"]
+    assert names(search("name=mar")) == ["Ada María Lovelace"]  # any word, casefolded
+    assert names(search("name=ÉMILE")) == ["Émile Zola"]
+    assert names(search("name:contains=opp")) == ["Grace Hopper"]
+    assert names(search("name:exact=grace hopper")) == ["Grace Hopper"] and not search("name:exact=grace").get("entry")
+    assert names(search("family=turing")) == ["Alan Turing"] and not search("family=alan").get("entry")
+    assert names(search("given=alan,grace")) == ["Alan Turing", "Grace Hopper"]
+    assert names(search("gender=male")) == ["Alan Turing", "Émile Zola"]
+    assert names(search("gender=female&name=ada")) == ["Ada María Lovelace"]
+    assert names(search("birthdate=1980")) == ["Ada María Lovelace", "Grace Hopper"]
+    assert names(search("birthdate=ge1980-06&birthdate=lt1981")) == ["Grace Hopper"]
+    assert names(search("birthdate=gt1975-06-30&birthdate=le1980-01-02")) == ["Ada María Lovelace"]
+    assert names(search("birthdate=lt1913")) == ["Alan Turing"]
+    assert names(search(f"_id={ids['Grace Hopper']},{ids['Alan Turing']}")) == ["Alan Turing", "Grace Hopper"]
+    found = search(f"identifier=urn:ietf:rfc:3986|urn:uuid:{ids['Grace Hopper']}")
+    assert names(found) == ["Grace Hopper"]
+    assert found["entry"][0]["resource"]["identifier"] == [
+        {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{ids['Grace Hopper']}"}]
+    assert search("_count=0")["total"] == 4 and search("_count=0&name=a")["total"] == 2
+    resources, pages = walk(client, "/fhir/R4/Patient?_count=3", h)
+    assert sorted(r["name"][0]["text"] for r in resources) == sorted(ids) and pages == 2
+    for query, param in (("gender=robot", "gender"), ("birthdate=1980-13", "birthdate"), ("nickname=x", "nickname"),
+                         ("_count=1001", "_count"), ("name=", "name"), ("cursor=forged", "cursor")):
+        assert outcome(client.get(f"/fhir/R4/Patient?{query}", headers=h), 400)["expression"] == [param]
+    # A clinician finds only the patients whose identity a grant shows them (the `profile` scope).
+    assert not search("", dr_h).get("entry") and names(search("name=ada", stranger_h)) == ["Ada Stranger"]
+    grant(client, h, dr_h, people["holder"], ids["Grace Hopper"], ["wearables"])
+    gid = grant(client, h, dr_h, people["holder"], ids["Alan Turing"], ["profile"])
+    assert names(search("", dr_h)) == ["Alan Turing"]
+    assert not search(f"_id={ids['Grace Hopper']}", dr_h).get("entry")
+    events = [e for e in audit_events(app, actor_user_id=people["dr"].id) if e.action == "fhir.patient.search"]
+    assert [str(e.patient_id) for e in events] == [ids["Alan Turing"]] and gid in events[0].details
+    assert client.post(f"/api/v1/grants/{gid}/revoke", headers=h).status_code == 200
+    assert not search("", dr_h).get("entry")
+
+
+# 4. Dates on intervals -------------------------------------------------------------------------
+
+def test_date_search_matches_intervals_by_overlap(client, people, pid):
+    h = people["holder_h"]
+    night = [{"type": "sleep", "start": "2026-11-21T23:10:00Z", "end": "2026-11-22T00:10:00Z", "value": "light"}]
+    assert client.post(f"/api/v1/patients/{pid}/wearables", headers=h,
+                       json={"source": "ring", "samples": night}).status_code == 200
+
+    def sleep(query):
+        body = observations(client, pid, h, "&code=93830-8" + query)
+        return [e["resource"]["effectivePeriod"]["start"] for e in body["entry"]]
+
+    found = ["2026-11-21T23:10:00Z"]
+    assert sleep("&date=ge2026-11-22") == found  # it reaches into the next day
+    assert sleep("&date=2026-11-22") == [] and sleep("&date=2026-11-21") == []  # eq: contained
+    assert sleep("&date=ge2026-11-21&date=le2026-11-22") == found
+    assert sleep("&date=gt2026-11-22T00:09:00Z") == found and sleep("&date=gt2026-11-22T00:10:00Z") == []
+    assert sleep("&date=lt2026-11-21T23:11:00Z") == found and sleep("&date=lt2026-11-21T23:10:00Z") == []
+    assert sleep("&date=le2026-11-21T23:10:00Z") == found and sleep("&date=ge2026-11-22T00:10:00Z") == []
+    assert observations(client, pid, h, "&code=93830-8&date=ge2026-11-22&_count=0")["total"] == 1
+    # Points keep their meaning: a heart rate at 08:00 is on that day, and not after it.
+    assert len(observations(client, pid, h, f"&code=8867-4&date={DAY}")["entry"]) == 1
+    assert observations(client, pid, h, f"&code=8867-4&date=gt{DAY}T08:00:00Z")["entry"] == []

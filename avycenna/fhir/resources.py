@@ -32,6 +32,7 @@ def reference(resource_type, our_id):
 def patient(row):
     resource = {"resourceType": "Patient", "id": str(row.id),
                 "meta": {"lastUpdated": isoformat(row.updated_at)},
+                "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{row.id}"}],
                 "active": row.archived_at is None,
                 "name": [{"use": "usual", "text": row.name}],
                 "birthDate": row.date_of_birth.isoformat()}

@@ -122,6 +122,48 @@ def instant_range(text, name):
     return lower, min(lower + step, END_MS)
 
 
+def date_filters(name="date"):
+    """[(prefix, lower_ms, upper_ms)] of every `name` parameter: the prefix and the range the
+    value names (2026-11-20 is that whole day, [lower, upper)). `match_range` applies them."""
+    found = []
+    for raw in request.args.getlist(name):
+        prefix, text = (raw[:2], raw[2:]) if raw[:2] in PREFIXES else ("eq", raw)
+        lower, upper = instant_range(text.strip(), name)
+        found.append((prefix, lower, upper))
+    return found
+
+
+def range_conditions(filters, start, end):
+    """FHIR's rule for a target with a range [start, end) (a Period, a day, an instant as one
+    millisecond) against date filters: eq — the search range contains the target; ge — the
+    target reaches the search value or later (end > lower); gt — it reaches past the search
+    range (end > upper); le — it begins before the search range ends (start < upper); lt — it
+    begins before the search value (start < lower). So an interval is found by overlap: a sleep
+    from 23:10 to 00:10 is found by `ge` the next day. `start`/`end` may be numbers or SQL
+    expressions; returns the conditions (all must hold)."""
+    conditions = []
+    for prefix, lower, upper in filters:
+        if prefix == "eq":
+            conditions += [start >= lower, end <= upper]
+        elif prefix == "ge":
+            conditions.append(end > lower)
+        elif prefix == "gt":
+            conditions.append(end > upper)
+        elif prefix == "le":
+            conditions.append(start < upper)
+        else:  # lt
+            conditions.append(start < lower)
+    return conditions
+
+
+def start_before(filters):
+    """The least upper bound on a target's start the filters imply (for an index range)."""
+    bound = FAR_FUTURE_MS + 1
+    for prefix, lower, upper in filters:
+        bound = min(bound, lower if prefix == "lt" else upper if prefix in ("eq", "le") else bound)
+    return bound
+
+
 def date_bounds(name="date"):
     """[start_ms, end_ms) from repeated `date=ge…&date=lt…` (each with an optional prefix)."""
     start, end = 0, FAR_FUTURE_MS
@@ -173,13 +215,66 @@ def observation_search():
         pid = patient_id()
     types = _token_types("code", types_for_code) & _token_types("category", types_for_category)
     start_ms, end_ms = date_bounds()
+    dates = date_filters()
     bucket = rollup()
     if bucket and types and types <= set(NOT_ROLLED_UP):
         bad("rollup", "Sleep and workouts are not rolled up; search them without 'rollup'.")
     if bucket:
         types -= set(NOT_ROLLED_UP)
     return {"patient_id": pid, "types": sorted(types), "stages": sleep_stages(), "start_ms": start_ms,
-            "end_ms": end_ms, "rollup": bucket, "count": count(), "cursor": one("cursor")}
+            "end_ms": end_ms, "dates": dates, "rollup": bucket, "count": count(), "cursor": one("cursor")}
+
+
+# Patient search --------------------------------------------------------------------------------
+
+STRINGS = ("name", "family", "given")
+STRING_MODIFIERS = ("", ":exact", ":contains")
+GENDER_CODES = {"female": ("female",), "male": ("male",), "other": ("intersex",), "unknown": ("unknown",)}
+PATIENT_PARAMS = ("_id", "identifier", "birthdate", "gender") + tuple(
+    name + modifier for name in STRINGS for modifier in STRING_MODIFIERS)
+IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"  # a Patient's identifier: its id as urn:uuid:…
+
+
+def _tokens(name):
+    """Every `name` parameter as a list of its comma-separated values (each parameter: any of them)."""
+    lists = []
+    for raw in request.args.getlist(name):
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if not values:
+            bad(name, f"'{name}' needs a value.")
+        lists.append(values)
+    return lists
+
+
+def _identifier_ids(token):
+    system, bar, value = token.rpartition("|")
+    if bar and system not in ("", IDENTIFIER_SYSTEM):
+        return set()
+    return {value[len("urn:uuid:"):]} if value.startswith("urn:uuid:") else set()
+
+
+def patient_search():
+    """The Patient search: `_id`, `identifier` (`urn:ietf:rfc:3986|urn:uuid:{id}`), `name`,
+    `family`, `given` (each `:exact` or `:contains` too), `birthdate` (with prefixes), `gender`,
+    `_count`, cursor. Repeated parameters all apply (and); commas within one are or."""
+    check_known(PATIENT_PARAMS)
+    ids = None
+    for values in _tokens("_id"):
+        ids = set(values) if ids is None else ids & set(values)
+    for values in _tokens("identifier"):
+        found = set().union(*(_identifier_ids(v) for v in values))
+        ids = found if ids is None else ids & found
+    genders = None
+    for values in _tokens("gender"):
+        unknown = [v for v in values if v not in GENDER_CODES]
+        if unknown:
+            bad("gender", f"gender is one of {', '.join(GENDER_CODES)}.")
+        found = {sex for v in values for sex in GENDER_CODES[v]}
+        genders = found if genders is None else genders & found
+    strings = [(name, modifier or ":starts", [v.casefold() for v in values])
+               for name in STRINGS for modifier in STRING_MODIFIERS for values in _tokens(name + modifier)]
+    return {"ids": ids, "genders": genders, "strings": strings, "birthdate": date_filters("birthdate"),
+            "count": count(), "cursor": one("cursor")}
 
 
 def everything_search():

@@ -1,7 +1,7 @@
 """/fhir/R4: metadata, Patient read, Observation search, Patient/$everything (bulk export: export_views)."""
 from flask import Blueprint, request
 
-from avycenna.actor import auth_required
+from avycenna.actor import auth_required, current_user
 from avycenna.fhir import search, service
 from avycenna.fhir.capability import capability_statement
 from avycenna.fhir.responses import base_url, decode_page, encode_page, fhir_response, searchset
@@ -23,6 +23,16 @@ def json_only():
 def metadata():
     """The CapabilityStatement (no sign-in needed)."""
     return fhir_response(capability_statement(base_url()))
+
+
+@bp.get("/Patient")
+@auth_required()
+def search_patients():
+    """The patients the caller may see (their own; a clinician's `profile` grants): `_id`,
+    `identifier`, `name`, `family`, `given`, `birthdate`, `gender`, `_count`; paged."""
+    query = search.patient_search()
+    found, next_key = service.search_patients(current_user(), query, decode_page(query["cursor"], "patients"))
+    return fhir_response(searchset(found, next_key and encode_page("patients", next_key)))
 
 
 @bp.get("/Patient/<patient_id>")
