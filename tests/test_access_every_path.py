@@ -35,7 +35,7 @@ ASYNC = {"Prefer": "respond-async"}
 
 # Arguments that name a patient or something made of their data: a 2xx for the granted clinician
 # makes such a route a patient-data path even when its answer shows no marker (export status).
-PATIENT_ARGS = {"patient_id", "export_id", "observation_id", "encounter_id", "communication_id", "group_id"}
+PATIENT_ARGS = {"patient_id", "export_id", "observation_id", "encounter_id", "communication_id"}
 # Arguments that never name anything of a patient: filled with a value that finds nothing.
 UNRELATED_ARGS = {"filename", "token", "invoice_id", "endpoint_id", "delivery_id", "key_id", "user_id",
                   "decision", "action"}
@@ -45,6 +45,7 @@ KINDS = {"rest": "/api/v1/", "fhir": "/fhir/R4/", "export file": "/fhir/R4/$expo
          "FHIR Observation read": "/fhir/R4/Observation/", "FHIR Encounter read": "/fhir/R4/Encounter/",
          "FHIR Communication read": "/fhir/R4/Communication/"}
 MINIMUM = 12
+KICK_OFFS = ("fhir.kick_off", "fhir.group_kick_off", "fhir.system_kick_off")
 
 
 @pytest.fixture
@@ -131,6 +132,7 @@ class World:
                   "encounter_id": [self.encounter_id] + self.fhir_ids["Encounter"],
                   "observation_id": self.fhir_ids["Observation"],
                   "communication_id": self.fhir_ids["Communication"],
+                  "group_id": ["grp-" + self.dr.id.replace("_", "-")],
                   "resource_type": ["Patient", "Observation", "Encounter", "Communication"]}
         if name in values:
             return values[name]
@@ -157,8 +159,8 @@ def route_paths(app, world):
 
     found = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "fhir.kick_off":
-            continue  # the kick-off starts a new export; the export it made is walked instead
+        if "GET" not in rule.methods or rule.endpoint in KICK_OFFS:
+            continue  # a kick-off starts a new export; the export it made is walked instead
         names = sorted(rule.arguments)
         for combo in itertools.product(*(world.fill(name) for name in names)):
             values = dict(zip(names, combo))

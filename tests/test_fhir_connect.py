@@ -1,11 +1,13 @@
 """What a clinic's connector needs without custom code (issue 21): every reference resolves,
 Patient search, JSON-only formats, `_count=0`, interval dates by overlap, honest rollups.
 Each test fails on the server before this work."""
+import json
+
 import pytest
 
 from tests.agent_helpers import ask, ready_patient, subscribe
 from tests.factories import audit_events
-from tests.fhir_helpers import fhir_json, loinc_codes, outcome, walk
+from tests.fhir_helpers import fhir_json, loinc_codes, outcome, validate, walk
 from tests.test_fhir import DAY, SAMPLES, observations, people, pid  # noqa: F401 (fixtures)
 from tests.test_grant_scopes import grant
 
@@ -189,3 +191,81 @@ def test_date_search_matches_intervals_by_overlap(client, people, pid):
     # Points keep their meaning: a heart rate at 08:00 is on that day, and not after it.
     assert len(observations(client, pid, h, f"&code=8867-4&date={DAY}")["entry"]) == 1
     assert observations(client, pid, h, f"&code=8867-4&date=gt{DAY}T08:00:00Z")["entry"] == []
+
+
+# 6. Bulk Data: Group, _since, _type, system ---------------------------------------------------
+
+from tests.test_fhir_export import ASYNC, clinic, download, wait_for_manifest  # noqa: E402,F401 (fixture)
+
+
+def ndjson(client, manifest, headers):
+    """{type: [resources]} of every file of a manifest, each line validated."""
+    files = {}
+    for output in manifest["output"]:
+        r, text = download(client, output["url"], headers)
+        assert r.status_code == 200 and r.mimetype == "application/fhir+ndjson"
+        files[output["type"]] = [validate(json.loads(line)) for line in text.splitlines()]
+        assert len(files[output["type"]]) == output["count"]
+    return files
+
+
+def group_export(client, group_url, headers, query):
+    r = client.get(f"{group_url}/$export?{query}", headers={**headers, **ASYNC})
+    fhir_json(r, 202)
+    r, _ = wait_for_manifest(client, r.headers["Content-Location"], headers)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def test_group_export_with_since_and_type_then_an_increment(app, client, clinic, job_worker, make_user, token_for):
+    dr_h = clinic["dr_h"]
+    (wearing, profile_only) = clinic["holders"]
+    groups = fhir_json(client.get("/fhir/R4/Group", headers=dr_h))
+    (group,) = [e["resource"] for e in groups["entry"]]
+    url = f"/fhir/R4/Group/{group['id']}"
+    read = fhir_json(client.get(url, headers=dr_h))
+    assert read["type"] == "person" and read["actual"] is True and read["quantity"] == 2
+    assert sorted(m["entity"]["reference"] for m in read["member"]) == sorted(
+        f"Patient/{h['pid']}" for h in clinic["holders"])
+    other_dr = token_for(make_user("clinician"))
+    for headers in (other_dr, wearing["h"]):  # another clinician, a holder: nothing there
+        outcome(client.get(url, headers=headers), 404)
+        outcome(client.get(f"{url}/$export", headers={**headers, **ASYNC}), 404)
+    assert not fhir_json(client.get("/fhir/R4/Group", headers=wearing["h"])).get("entry")
+
+    first = group_export(client, url, dr_h, "_type=Patient,Observation&_since=2000-01-01T00:00:00Z")
+    files = ndjson(client, first, dr_h)
+    assert set(files) == {"Patient", "Observation"}  # no Encounter, Communication: not asked for
+    assert sorted(p["id"] for p in files["Patient"]) == sorted(h["pid"] for h in clinic["holders"])
+    assert len(files["Observation"]) == len(SAMPLES)  # the profile-only grant shows no samples
+    assert first["request"].endswith("_type=Patient,Observation&_since=2000-01-01T00:00:00Z")
+
+    later = [{"type": "heart_rate", "start": "2026-11-25T08:00:00Z", "value": 99, "unit": "count/min"},
+             {"type": "steps", "start": "2026-11-25T08:00:00Z", "end": "2026-11-25T08:05:00Z", "value": 12,
+              "unit": "count"}]
+    assert client.post(f"/api/v1/patients/{wearing['pid']}/wearables", headers=wearing["h"],
+                       json={"source": "watch", "samples": SAMPLES + later}).get_json()["inserted"] == 2
+    second = group_export(client, url, dr_h, f"_type=Patient,Observation&_since={first['transactionTime']}")
+    files = ndjson(client, second, dr_h)
+    assert set(files) == {"Observation"}  # nobody's Patient changed
+    assert sorted(o["effectiveDateTime"] if "effectiveDateTime" in o else o["effectivePeriod"]["start"]
+                  for o in files["Observation"]) == ["2026-11-25T08:00:00Z"] * 2
+
+    r = client.patch(f"/api/v1/patients/{profile_only['pid']}", headers=profile_only["h"], json={"name": "Pat Renamed"})
+    assert r.status_code == 200, r.get_json()
+    third = group_export(client, url, dr_h, f"_since={second['transactionTime']}")
+    files = ndjson(client, third, dr_h)
+    assert set(files) == {"Patient"} and [p["name"][0]["text"] for p in files["Patient"]] == ["Pat Renamed"]
+
+
+def test_since_is_honoured_or_refused_on_every_kick_off(client, clinic, make_user, token_for):
+    dr_h = clinic["dr_h"]
+    for query, param in (("_since=yesterday", "_since"), ("_type=Nothing", "_type")):
+        assert outcome(client.get(f"/fhir/R4/Patient/$export?{query}", headers={**dr_h, **ASYNC}),
+                       400)["expression"] == [param]
+    lenient = {**dr_h, **ASYNC, "Prefer": "respond-async, handling=lenient"}
+    r = client.get("/fhir/R4/Patient/$export?_since=2999-01-01T00:00:00Z", headers=lenient)
+    fhir_json(r, 202)  # honoured, not dropped: the export holds nothing changed after 2999
+    outcome(client.get("/fhir/R4/$export", headers={**dr_h, **ASYNC}), 403)
+    admin_h = token_for(make_user("admin"))
+    fhir_json(client.get("/fhir/R4/$export?_since=2026-01-01T00:00:00Z", headers={**admin_h, **ASYNC}), 202)

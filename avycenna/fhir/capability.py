@@ -56,6 +56,9 @@ def capability_statement(base_url):
                              "(profile → Patient; wearables → Observation; encounters → Encounter, "
                              "Communication). Every read is audited.",
             "security": {"cors": False, "description": "Bearer JWT or personal API key (avk_…)."},
+            "operation": [{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                           "documentation": "System-level Bulk Data export, for admins: every patient the admin "
+                                            "may read by the access rule; _type, _since."}],
             "resource": [
                 {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": PATIENT_SEARCH_PARAMS,
@@ -63,11 +66,18 @@ def capability_statement(base_url):
                      {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                       "documentation": "Everything the caller may see; start, end, _count; paged."},
                      {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
-                      "documentation": "Bulk Data export (Prefer: respond-async) of the caller's patients."}]},
+                      "documentation": "Bulk Data export (Prefer: respond-async) of the caller's patients; "
+                                       "_type, _since (only what was stored or changed after it)."}]},
                 {"type": "Observation", "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "supportedProfile": sorted({"http://hl7.org/fhir/StructureDefinition/" + s.profile
                                              for s in OBSERVATIONS.values() if s.profile}),
                  "searchParam": SEARCH_PARAMS},
+                {"type": "Group", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "documentation": "A clinician's \"my patients\": every patient an active grant of theirs covers "
+                                  "(id grp-usr-…; readable by that clinician alone; GET /Group gives yours).",
+                 "operation": [
+                     {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                      "documentation": "Bulk Data export of the group's patients; _type, _since."}]},
                 {"type": "Encounter", "interaction": [{"code": "read"}],
                  "documentation": "Read, and in $everything and $export."},
                 {"type": "Communication", "interaction": [{"code": "read"}],

@@ -192,6 +192,15 @@ def encounter(row, reason=None):
     return resource
 
 
+def group(group_id, clinician, member_ids):
+    """A clinician's "my patients": every patient an active grant of theirs covers, as references."""
+    resource = {"resourceType": "Group", "id": group_id, "type": "person", "actual": True,
+                "name": f"Patients of {clinician.name}" if clinician.name else "My patients", "quantity": len(member_ids)}
+    if member_ids:
+        resource["member"] = [{"entity": reference("Patient", pid)} for pid in member_ids]
+    return resource
+
+
 SENDERS = {"member": "Account holder", "clinician": "Clinician", "agent": "AI agent"}
 
 

@@ -372,6 +372,13 @@ def search_patients(user, query, after):
     return [resources.patient(p) for p in found], next_key
 
 
+def read_group(user, group_id, member_ids):
+    """A clinician's Group of patients, audited once per member (each holder's log shows it)."""
+    record_many("fhir.group.read", [{"patient_id": pid, "target_type": "group", "target_id": group_id}
+                                    for pid in member_ids])
+    return resources.group(group_id, user, member_ids)
+
+
 def read_patient(patient):
     record("fhir.patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id,
            **grant_details())
@@ -384,15 +391,20 @@ def read_patient(patient):
 class Section:
     resource_type: str
     scope: str
-    fetch: Callable  # fetch(patient, window, limit, after) → ([resource], next key or None)
+    # fetch(patient, window, limit, after, since=None) → ([resource], next key or None); `since`
+    # (a naive UTC datetime): only what was stored or changed after it (bulk export's `_since`)
+    fetch: Callable
 
 
-def _patient_section(patient, window, limit, after):
-    return ([] if after else [resources.patient(patient)]), None
+def _patient_section(patient, window, limit, after, since=None):
+    if after or (since is not None and patient.updated_at <= since):
+        return [], None
+    return [resources.patient(patient)], None
 
 
-def _observation_section(patient, window, limit, after):
-    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after)
+def _observation_section(patient, window, limit, after, since=None):
+    since_ms = iso_to_ms(since) if since is not None else None
+    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after, since=since_ms)
 
 
 ENCOUNTER_KEY = (Encounter.created_at, Encounter.id)
@@ -405,14 +417,18 @@ def _latest_query_text(encounter):
     return row.text if row else None
 
 
-def _encounter_section(patient, window, limit, after):
-    rows, next_key = keyset_page(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY,
-                                 limit, after)
+def _encounter_section(patient, window, limit, after, since=None):
+    query = Encounter.select().where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Encounter.updated_at > since)
+    rows, next_key = keyset_page(query, ENCOUNTER_KEY, limit, after)
     return [resources.encounter(row, _latest_query_text(row)) for row in rows], next_key
 
 
-def _communication_section(patient, window, limit, after):
+def _communication_section(patient, window, limit, after, since=None):
     query = Message.select().join(Encounter).where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Message.created_at > since)  # messages are never changed
     rows, next_key = keyset_page(query, MESSAGE_KEY, limit, after)
     return [resources.communication(row, patient.id) for row in rows], next_key
 
@@ -443,11 +459,12 @@ def read_everything(patient, scopes, window, limit, cursor=None):
     return found, next_cursor
 
 
-def iterate_section(section, patient, window=(0, 2 ** 62)):
-    """Every resource of one section, fetched BATCH rows at a time (for bulk export)."""
+def iterate_section(section, patient, window=(0, 2 ** 62), since=None):
+    """Every resource of one section (changed after `since`, when given), fetched BATCH rows at
+    a time (for bulk export)."""
     after = None
     while True:
-        batch, after = section.fetch(patient, window, BATCH, after)
+        batch, after = section.fetch(patient, window, BATCH, after, since)
         yield from batch
         if after is None:
             return
