@@ -32,6 +32,7 @@ from avycenna.wearables.service import DAY_MS, HOUR_MS, summary
 
 BATCH = 1000  # rows per keyset query when iterating a whole section
 EPOCH_DAY = date(1970, 1, 1)
+YEAR_ONE_MS = 62_135_596_800_000  # 0001-01-01 to 1970-01-01, in ms: a whole number of days
 MIN_DAY, MAX_DAY = (date(1, 1, 1) - EPOCH_DAY).days, (date(9999, 12, 31) - EPOCH_DAY).days
 
 
@@ -149,7 +150,9 @@ def count_observations(patient, query):
         h = WearableHourly
         total = 0
         for type_name in types:  # a period holds one Observation per type
-            total += (h.select(fn.COUNT(fn.DISTINCT(h.hour_ms - h.hour_ms % size)))
+            # Integer division of a positive number (shifted by whole days from year 1 to 1970,
+            # so no sample is negative) is the period on both databases (`%` is LIKE in peewee).
+            total += (h.select(fn.COUNT(fn.DISTINCT((h.hour_ms + YEAR_ONE_MS) / size)))
                       .where((h.patient == patient) & (h.type == type_name)
                              & (h.hour_ms >= query["start_ms"] - query["start_ms"] % size)
                              & (h.hour_ms < query["end_ms"])).scalar() or 0)
