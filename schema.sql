@@ -38,7 +38,7 @@ CREATE INDEX "encounter_account_id_created_at_id" ON "encounter" ("account_id", 
 CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
 CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");
 
-CREATE TABLE "fhir_export" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "types" VARCHAR(128) NOT NULL, "request_url" TEXT NOT NULL, "patients_total" INTEGER NOT NULL, "patients_done" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "files" TEXT NOT NULL, "error" VARCHAR(200), "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "finished_at" DATETIME, "expires_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE TABLE "fhir_export" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "types" VARCHAR(128) NOT NULL, "request_url" TEXT NOT NULL, "patients_total" INTEGER NOT NULL, "patients_done" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "files" TEXT NOT NULL, "error" VARCHAR(200), "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "finished_at" DATETIME, "expires_at" DATETIME, "kind" VARCHAR(16) NOT NULL, "since" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "fhir_export_user_id" ON "fhir_export" ("user_id");
 CREATE INDEX "fhir_export_status" ON "fhir_export" ("status");
 CREATE INDEX "fhir_export_expires_at" ON "fhir_export" ("expires_at");
@@ -92,7 +92,7 @@ CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
 CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
 CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
 
-CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, "received_ms" INTEGER, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));
 
 CREATE TABLE "wearable_source" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "name" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);

@@ -6,22 +6,34 @@ that span several queries (sample types, the sections of `$everything`) are chai
 cursor is (which part, the key inside it), and each part is read one type at a time so its
 query follows the (patient, type, start) index instead of sorting every later row.
 """
+import re
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Callable
 
-from peewee import fn
+from peewee import Case, fn
 
-from avycenna.audit.service import grant_details, record
+from avycenna.access import require_patient_access
+from avycenna.audit.service import grant_details, record, record_many
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
-from avycenna.fhir.mapping import OBSERVATIONS
-from avycenna.pagination import keyset_page
+from avycenna.errors import DENIED, fail
+from avycenna.fhir.mapping import OBSERVATIONS, ROLLUP_TYPES
+from avycenna.fhir.search import range_conditions, start_before
+from avycenna.grants.models import Grant
+from avycenna.grants.service import status_is
+from avycenna.pagination import keyset_page, row_key, seek
+from avycenna.patients.models import Patient
+from avycenna.patients.service import patient_uuid
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.clock import iso_to_ms
 from avycenna.wearables.service import DAY_MS, HOUR_MS, summary
 
 BATCH = 1000  # rows per keyset query when iterating a whole section
+EPOCH_DAY = date(1970, 1, 1)
+YEAR_ONE_MS = 62_135_596_800_000  # 0001-01-01 to 1970-01-01, in ms: a whole number of days
+MIN_DAY, MAX_DAY = (date(1, 1, 1) - EPOCH_DAY).days, (date(9999, 12, 31) - EPOCH_DAY).days
 
 
 def parse_iso(text):
@@ -53,14 +65,29 @@ def nothing(limit, after):
     return [], None
 
 
-def observation_rows(patient, type_name, start_ms, end_ms, stages=None):
-    """Stored samples of a type in a time range (sleep: only `stages`, when given)."""
+def sample_end():
+    """A sample's range ends here: its end, or a point's one millisecond."""
+    s = WearableSample
+    return Case(None, [(s.end_ms > s.start_ms, s.end_ms)], s.start_ms + 1)
+
+
+def observation_rows(patient, type_name, start_ms, end_ms, stages=None, dates=None, since=None):
+    """Stored samples of a type that start in [start_ms, end_ms) — or, given search `dates`,
+    whose interval matches them by FHIR's range rule (overlap; `search.range_conditions`) —
+    (sleep: only `stages`, when given; `since`: only those stored after that epoch ms)."""
     from avycenna.wearables.types import STAGE_CODE
 
     s = WearableSample
     query = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail)
-             .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
-                    & (s.start_ms < end_ms)))
+             .where((s.patient == patient) & (s.type == type_name)))
+    if dates:
+        for condition in range_conditions(dates, s.start_ms, sample_end()):
+            query = query.where(condition)
+        query = query.where(s.start_ms < start_before(dates))  # the index's range
+    else:
+        query = query.where((s.start_ms >= start_ms) & (s.start_ms < end_ms))
+    if since is not None:
+        query = query.where(s.received_ms > since)
     if type_name == "sleep" and stages is not None:
         query = query.where(s.value.in_([STAGE_CODE[stage] for stage in stages]))
     return query.namedtuples()  # plain rows: building a model instance per sample costs more than the FHIR
@@ -69,13 +96,13 @@ def observation_rows(patient, type_name, start_ms, end_ms, stages=None):
 SAMPLE_KEY = (WearableSample.start_ms, WearableSample.id)
 
 
-def observations_page(patient, types, start_ms, end_ms, limit, cursor=None, stages=None):
+def observations_page(patient, types, start_ms, end_ms, limit, cursor=None, stages=None, dates=None, since=None):
     """([Observation], next cursor or None) of raw samples: type by type (the mapping's order),
     oldest first within a type."""
     def part(type_name):
         def fetch(n, after):
-            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms, stages), SAMPLE_KEY,
-                                         n, after)
+            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms, stages, dates, since),
+                                         SAMPLE_KEY, n, after)
             return [resources.observation(row, patient.id) for row in rows], next_key
         return fetch if type_name in types else nothing
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
@@ -113,17 +140,246 @@ def rollups_page(patient, types, bucket, start_ms, end_ms, limit, cursor=None):
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
+def count_observations(patient, query):
+    """How many Observations the search would return (`_count=0`): samples, or rolled-up periods."""
+    types = query["types"]
+    if not types:
+        return 0
+    if query["rollup"]:
+        size = HOUR_MS if query["rollup"] == "hour" else DAY_MS
+        h = WearableHourly
+        total = 0
+        for type_name in types:  # a period holds one Observation per type
+            # Integer division of a positive number (shifted by whole days from year 1 to 1970,
+            # so no sample is negative) is the period on both databases (`%` is LIKE in peewee).
+            total += (h.select(fn.COUNT(fn.DISTINCT((h.hour_ms + YEAR_ONE_MS) / size)))
+                      .where((h.patient == patient) & (h.type == type_name)
+                             & (h.hour_ms >= query["start_ms"] - query["start_ms"] % size)
+                             & (h.hour_ms < query["end_ms"])).scalar() or 0)
+        return total
+    return sum(observation_rows(patient, type_name, query["start_ms"], query["end_ms"], query.get("stages"),
+                                query.get("dates")).count() for type_name in types)
+
+
 def search_observations(patient, query, after):
-    """One page of an Observation search (raw or rolled up), audited."""
+    """One page of an Observation search (raw or rolled up), audited. `_count=0`: (total, None)."""
+    if query["count"] == 0:
+        total = count_observations(patient, query)
+        record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
+               rollup=query["rollup"], returned=0, total=total, **grant_details())
+        return total, None
     if query["rollup"]:
         found, next_key = rollups_page(patient, query["types"], query["rollup"], query["start_ms"],
                                        query["end_ms"], query["count"], after)
     else:
         found, next_key = observations_page(patient, query["types"], query["start_ms"], query["end_ms"],
-                                            query["count"], after, query.get("stages"))
+                                            query["count"], after, query.get("stages"), query.get("dates"))
     record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
            rollup=query["rollup"], returned=len(found), **grant_details())
     return found, next_key
+
+
+# Single reads: every id a search or another resource emits can be read back ----------------
+
+SAMPLE_ID = re.compile(r"^ws-([0-9]{1,18})$")
+ROLLUP_ID = re.compile(r"^([a-z0-9]+)-([hd])([0-9]{1,16})-([0-9a-f]{32})$")
+BUCKETS = {"h": ("hour", HOUR_MS), "d": ("day", DAY_MS)}
+
+
+def not_found():
+    fail(404, DENIED)
+
+
+def _sample_observation(sample_id):
+    s = WearableSample
+    row = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail, s.patient)
+           .where(s.id == int(sample_id)).namedtuples().first())
+    if row is None or row.type not in OBSERVATIONS:
+        not_found()
+    patient = require_patient_access(row.patient, "wearables")
+    return patient, resources.observation(row, patient.id)
+
+
+def _rollup_observation(short, bucket_letter, start, patient_hex):
+    type_name = ROLLUP_TYPES.get(short)
+    bucket, size = BUCKETS[bucket_letter]
+    start_ms = int(start)
+    if type_name is None or start_ms % size:
+        not_found()
+    patient = require_patient_access(str(uuid.UUID(patient_hex)), "wearables")
+    items = [item for item in summary(patient, type_name, bucket, start_ms, start_ms + size)
+             if iso_to_ms(parse_iso(item["start"])) == start_ms]
+    if not items:
+        not_found()
+    return patient, resources.rollup_observation(type_name, patient.id, bucket, items[0], start_ms, size)
+
+
+def read_observation(observation_id):
+    """One Observation by the id a search emitted (a raw sample `ws-…` or an hourly/daily
+    rollup), under the `wearables` scope of its patient; audited. Anything else is a 404."""
+    sample, rollup = SAMPLE_ID.match(observation_id), ROLLUP_ID.match(observation_id)
+    if sample:
+        patient, resource = _sample_observation(sample.group(1))
+    elif rollup:
+        patient, resource = _rollup_observation(*rollup.groups())
+    else:
+        not_found()
+    record("fhir.observation.read", patient_id=patient.id, target_type="wearables", target_id=observation_id,
+           **grant_details())
+    return resource
+
+
+def our_id(fhir_id, prefix):
+    """`enc-7jRtHvBk` → `enc_7jRtHvBk` (our ids: a prefix, `_`, letters and digits); else 404."""
+    if not re.match(rf"^{prefix}-[A-Za-z0-9]{{1,27}}$", fhir_id):
+        not_found()
+    return prefix + "_" + fhir_id[len(prefix) + 1:]
+
+
+def read_encounter(encounter_id):
+    """An Encounter by its FHIR id, under the `encounters` scope of its patient; audited."""
+    row = Encounter.get_or_none(Encounter.id == our_id(encounter_id, "enc"))
+    if row is None or row.patient_id is None:
+        not_found()
+    patient = require_patient_access(row.patient_id, "encounters")
+    record("fhir.encounter.read", patient_id=patient.id, target_type="encounter", target_id=row.id,
+           **grant_details())
+    return resources.encounter(row, _latest_query_text(row))
+
+
+def read_communication(communication_id):
+    """A Communication (a message of an encounter), under the `encounters` scope; audited."""
+    row = Message.get_or_none(Message.id == our_id(communication_id, "msg"))
+    encounter = Encounter.get_or_none(Encounter.id == row.encounter_id) if row is not None else None
+    if encounter is None or encounter.patient_id is None:
+        not_found()
+    patient = require_patient_access(encounter.patient_id, "encounters")
+    record("fhir.communication.read", patient_id=patient.id, target_type="encounter", target_id=encounter.id,
+           message_id=row.id, **grant_details())
+    return resources.communication(row, patient.id)
+
+
+# Patient search -------------------------------------------------------------------------------
+
+def visible_patients(user):
+    """The live patients whose Patient resource (their identity) `user` may read: their own,
+    and those an active grant with the `profile` scope covers (the access rule's `profile`)."""
+    own = Patient.account == user.id
+    if user.role == "clinician":
+        granted = (Grant.select(Grant.patient).where((Grant.clinician == user.id) & status_is("active")
+                                                     & Grant.scopes.contains("profile")))
+        own |= Patient.id.in_(granted)
+    return Patient.select().where(own & Patient.archived_at.is_null())
+
+
+def _name_parts(patient, name):
+    """The words `family` (the name's last word), `given` (the others) or `name` (all, and the
+    whole text) search, casefolded."""
+    words = patient.name.casefold().split()
+    if name == "family":
+        return words[-1:]
+    if name == "given":
+        return words[:-1]
+    return words + [patient.name.casefold()]
+
+
+def _string_matches(patient, strings):
+    for name, modifier, values in strings:
+        parts = _name_parts(patient, name)
+        if modifier == ":exact":
+            ok = any(patient.name.casefold() == v if name == "name" else v in parts for v in values)
+        elif modifier == ":contains":
+            ok = any(v in part for v in values for part in parts)
+        else:
+            ok = any(part.startswith(v) for v in values for part in parts)
+        if not ok:
+            return False
+    return True
+
+
+def birthdate_conditions(filters):
+    """Birth dates (each the whole day) matching date filters by the same range rule."""
+    conditions = []
+    for prefix, lower, upper in filters:
+        day_lower, day_upper = lower // DAY_MS, upper // DAY_MS  # floor, in days since 1970
+        ceil_lower, ceil_upper = -(-lower // DAY_MS), -(-upper // DAY_MS)
+        if prefix == "eq":
+            low, high = ceil_lower, day_upper - 1
+        elif prefix in ("ge", "gt"):
+            low, high = (day_lower if prefix == "ge" else day_upper), None
+        else:
+            low, high = None, (ceil_upper if prefix == "le" else ceil_lower) - 1
+        if (low is not None and low > MAX_DAY) or (high is not None and high < MIN_DAY):
+            conditions.append(Patient.id.is_null())  # nothing: the bound is past any date
+            continue
+        if low is not None and low > MIN_DAY:
+            conditions.append(Patient.date_of_birth >= EPOCH_DAY + timedelta(days=low))
+        if high is not None and high < MAX_DAY:
+            conditions.append(Patient.date_of_birth <= EPOCH_DAY + timedelta(days=high))
+    return conditions
+
+
+def patient_query(user, query):
+    rows = visible_patients(user)
+    if query["ids"] is not None:
+        ids = [pid for pid in (patient_uuid(i) for i in query["ids"]) if pid is not None]
+        rows = rows.where(Patient.id.in_(ids))
+    if query["genders"] is not None:
+        rows = rows.where(Patient.sex_at_birth.in_(sorted(query["genders"])))
+    for condition in birthdate_conditions(query["birthdate"]):
+        rows = rows.where(condition)
+    return rows
+
+
+PATIENT_KEY = (Patient.id,)
+
+
+def patients_page(user, query, limit, after=None):
+    """(up to `limit` Patients matching the search, the next key or None), by id. Names are
+    matched here (casefolded words, so any script matches) on rows read BATCH at a time."""
+    rows, found, key = patient_query(user, query), [], after
+    while True:
+        batch = list(seek(rows, PATIENT_KEY, key).limit(BATCH))
+        for row in batch:
+            if _string_matches(row, query["strings"]):
+                if len(found) == limit:
+                    return found, row_key(found[-1], PATIENT_KEY)
+                found.append(row)
+        if len(batch) < BATCH:
+            return found, None
+        key = row_key(batch[-1], PATIENT_KEY)
+
+
+def count_patients(user, query):
+    rows = patient_query(user, query)
+    if not query["strings"]:
+        return rows.count()
+    return sum(1 for row in rows.iterator() if _string_matches(row, query["strings"]))
+
+
+def search_patients(user, query, after):
+    """A page of the Patient search (or its total for `_count=0`); every patient shown is
+    audited with the grant it went through, so each holder's access log shows it."""
+    if query["count"] == 0:
+        return count_patients(user, query), None
+    found, next_key = patients_page(user, query, query["count"], after)
+    grants = {}
+    if found and user.role == "clinician":
+        for grant in Grant.select().where((Grant.clinician == user.id) & status_is("active")
+                                          & Grant.patient.in_([p.id for p in found])):
+            if "profile" in grant.scope_list:
+                grants.setdefault(grant.patient_id, grant.id)
+    record_many("fhir.patient.search", [
+        {"patient_id": p.id, "target_type": "patient", "target_id": p.id,
+         "details": {"grant_id": grants[p.id]} if p.id in grants else {}} for p in found])
+    return [resources.patient(p) for p in found], next_key
+
+
+def read_group(user, group_id, member_ids):
+    """A clinician's Group of patients, audited once per member (each holder's log shows it)."""
+    record_many("fhir.group.read", [{"patient_id": pid, "target_type": "group", "target_id": group_id}
+                                    for pid in member_ids])
+    return resources.group(group_id, user, member_ids)
 
 
 def read_patient(patient):
@@ -138,15 +394,20 @@ def read_patient(patient):
 class Section:
     resource_type: str
     scope: str
-    fetch: Callable  # fetch(patient, window, limit, after) → ([resource], next key or None)
+    # fetch(patient, window, limit, after, since=None) → ([resource], next key or None); `since`
+    # (a naive UTC datetime): only what was stored or changed after it (bulk export's `_since`)
+    fetch: Callable
 
 
-def _patient_section(patient, window, limit, after):
-    return ([] if after else [resources.patient(patient)]), None
+def _patient_section(patient, window, limit, after, since=None):
+    if after or (since is not None and patient.updated_at <= since):
+        return [], None
+    return [resources.patient(patient)], None
 
 
-def _observation_section(patient, window, limit, after):
-    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after)
+def _observation_section(patient, window, limit, after, since=None):
+    since_ms = iso_to_ms(since) if since is not None else None
+    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after, since=since_ms)
 
 
 ENCOUNTER_KEY = (Encounter.created_at, Encounter.id)
@@ -159,14 +420,18 @@ def _latest_query_text(encounter):
     return row.text if row else None
 
 
-def _encounter_section(patient, window, limit, after):
-    rows, next_key = keyset_page(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY,
-                                 limit, after)
+def _encounter_section(patient, window, limit, after, since=None):
+    query = Encounter.select().where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Encounter.updated_at > since)
+    rows, next_key = keyset_page(query, ENCOUNTER_KEY, limit, after)
     return [resources.encounter(row, _latest_query_text(row)) for row in rows], next_key
 
 
-def _communication_section(patient, window, limit, after):
+def _communication_section(patient, window, limit, after, since=None):
     query = Message.select().join(Encounter).where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Message.created_at > since)  # messages are never changed
     rows, next_key = keyset_page(query, MESSAGE_KEY, limit, after)
     return [resources.communication(row, patient.id) for row in rows], next_key
 
@@ -197,11 +462,12 @@ def read_everything(patient, scopes, window, limit, cursor=None):
     return found, next_cursor
 
 
-def iterate_section(section, patient, window=(0, 2 ** 62)):
-    """Every resource of one section, fetched BATCH rows at a time (for bulk export)."""
+def iterate_section(section, patient, window=(0, 2 ** 62), since=None):
+    """Every resource of one section (changed after `since`, when given), fetched BATCH rows at
+    a time (for bulk export)."""
     after = None
     while True:
-        batch, after = section.fetch(patient, window, BATCH, after)
+        batch, after = section.fetch(patient, window, BATCH, after, since)
         yield from batch
         if after is None:
             return
