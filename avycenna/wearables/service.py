@@ -311,9 +311,10 @@ def ingest(patient, source, rows, user_id=None):
     new = insert_new(key, source, rows)
     add_to_rollup(key, new, source)
     checkpoint = checkpoints(key, source, set(map(itemgetter(0), rows)))
-    record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
+    sent_by = source_id(patient, source)  # the log and events name the source, never its device's words
+    record("wearables.ingest", patient_id=patient.id, target_type="wearable_source", target_id=sent_by,
            received=len(rows), inserted=len(new), user_id=user_id)
-    emit_ingested(patient, source_id(patient, source), new, duplicates=len(rows) - len(new))
+    emit_ingested(patient, sent_by, new, duplicates=len(rows) - len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint,
             "inserted_by_type": Counter(map(itemgetter(0), new))}
 
