@@ -32,9 +32,7 @@ from avycenna.db import write_transaction
 from avycenna.errors import fail
 from avycenna.fhir.models import FhirExport, FhirExportPatient
 from avycenna.fhir.service import SECTIONS, iterate_section
-from avycenna.access import basis, decide_many
-from avycenna.grants.models import Grant
-from avycenna.grants.service import status_is
+from avycenna.access import basis, decide_many, granted_patients, readable_patients
 from avycenna.patients.models import Patient
 from avycenna.private import open_private, private_dir
 from avycenna.signals import access_narrowed
@@ -56,17 +54,12 @@ def file_path(export, resource_type):
 
 def group_members(user):
     """Ids of a clinician's "my patients": the live patients an active grant of theirs covers."""
-    if user.role != "clinician":
-        return []
-    granted = (Patient.select(Patient.id).join(Grant, on=(Grant.patient == Patient.id))
-               .where((Grant.clinician == user.id) & status_is("active") & Patient.archived_at.is_null()))
-    return sorted({p.id for p in granted}, key=str)
+    return sorted((p.id for p in granted_patients(user).select(Patient.id)), key=str)
 
 
 def panel(user):
     """Ids of the patients `user` may export: their own live ones, and any with an active grant."""
-    own = Patient.select(Patient.id).where((Patient.account == user.id) & Patient.archived_at.is_null())
-    return sorted({p.id for p in own} | set(group_members(user)), key=str)
+    return sorted((p.id for p in readable_patients(user).select(Patient.id)), key=str)
 
 
 # What each kick-off exports: Patient/$export and the system $export every patient the caller

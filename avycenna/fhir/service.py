@@ -14,15 +14,13 @@ from typing import Callable
 
 from peewee import Case, fn
 
-from avycenna.access import require_patient_access
+from avycenna.access import grant_ids, readable_patients, require_patient_access
 from avycenna.audit.service import grant_details, record, record_many
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
 from avycenna.errors import DENIED, fail
 from avycenna.fhir.mapping import OBSERVATIONS, ROLLUP_TYPES
 from avycenna.fhir.search import range_conditions, start_before
-from avycenna.grants.models import Grant
-from avycenna.grants.service import status_is
 from avycenna.pagination import keyset_page, row_key, seek
 from avycenna.patients.models import Patient
 from avycenna.patients.service import patient_uuid
@@ -262,14 +260,9 @@ def read_communication(communication_id):
 # Patient search -------------------------------------------------------------------------------
 
 def visible_patients(user):
-    """The live patients whose Patient resource (their identity) `user` may read: their own,
-    and those an active grant with the `profile` scope covers (the access rule's `profile`)."""
-    own = Patient.account == user.id
-    if user.role == "clinician":
-        granted = (Grant.select(Grant.patient).where((Grant.clinician == user.id) & status_is("active")
-                                                     & Grant.scopes.contains("profile")))
-        own |= Patient.id.in_(granted)
-    return Patient.select().where(own & Patient.archived_at.is_null())
+    """The live patients whose Patient resource (their identity) `user` may read: the access
+    rule's `readable_patients` with the `profile` scope."""
+    return readable_patients(user, "profile")
 
 
 def _name_parts(patient, name):
@@ -363,12 +356,7 @@ def search_patients(user, query, after):
     if query["count"] == 0:
         return count_patients(user, query), None
     found, next_key = patients_page(user, query, query["count"], after)
-    grants = {}
-    if found and user.role == "clinician":
-        for grant in Grant.select().where((Grant.clinician == user.id) & status_is("active")
-                                          & Grant.patient.in_([p.id for p in found])):
-            if "profile" in grant.scope_list:
-                grants.setdefault(grant.patient_id, grant.id)
+    grants = grant_ids(user, [p.id for p in found], "profile")
     record_many("fhir.patient.search", [
         {"patient_id": p.id, "target_type": "patient", "target_id": p.id,
          "details": {"grant_id": grants[p.id]} if p.id in grants else {}} for p in found])
