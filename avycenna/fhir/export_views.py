@@ -6,7 +6,7 @@ from flask import current_app, g, request, send_file
 
 from avycenna.actor import auth_required, current_user
 from avycenna.errors import fail
-from avycenna.fhir import export, service
+from avycenna.fhir import export, patients
 from avycenna.fhir.responses import base_url, fhir_response, searchset
 from avycenna.fhir.search import bad, check_known, instant_range, one
 from avycenna.fhir.views import bp
@@ -82,7 +82,7 @@ def read_group(group_id):
     """A clinician's Group: their patients (those an active grant covers); theirs alone."""
     check_known(())
     user = current_user()
-    return fhir_response(service.read_group(user, export.group_id(user), export.own_group(user, group_id)))
+    return fhir_response(patients.read_group(user, export.group_id(user), export.own_group(user, group_id)))
 
 
 @bp.get("/Group")
@@ -93,7 +93,7 @@ def search_groups():
     user = current_user()
     if user.role != "clinician":
         return fhir_response(searchset([], None))
-    return fhir_response(searchset([service.read_group(user, export.group_id(user), export.group_members(user))],
+    return fhir_response(searchset([patients.read_group(user, export.group_id(user), export.group_members(user))],
                                    None))
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, request
 
 from avycenna.actor import auth_required, current_user
-from avycenna.fhir import search, service
+from avycenna.fhir import patients, search, service
 from avycenna.fhir.capability import capability_statement
 from avycenna.fhir.responses import base_url, decode_page, encode_page, fhir_response, searchset
 from avycenna.access import readable_scopes, require_patient_access
@@ -31,7 +31,7 @@ def search_patients():
     """The patients the caller may see (their own; a clinician's `profile` grants): `_id`,
     `identifier`, `name`, `family`, `given`, `birthdate`, `gender`, `_count`; paged."""
     query = search.patient_search()
-    found, next_key = service.search_patients(current_user(), query, decode_page(query["cursor"], "patients"))
+    found, next_key = patients.search_patients(current_user(), query, decode_page(query["cursor"], "patients"))
     return fhir_response(searchset(found, next_key and encode_page("patients", next_key)))
 
 
@@ -40,7 +40,7 @@ def search_patients():
 def read_patient(patient_id):
     """A patient (owner, or a clinician with an active `profile` grant)."""
     patient = require_patient_access(patient_id, "profile")
-    return fhir_response(service.read_patient(patient))
+    return fhir_response(patients.read_patient(patient))
 
 
 @bp.get("/Observation/<observation_id>")
