@@ -149,7 +149,9 @@ def test_an_upload_survives_killing_the_server(tmp_path):
     big.write_text(f'<?xml version="1.0"?>\n<HealthData locale="en_US">\n{records}</HealthData>\n')
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1/patients/{patient.id}/imports"
-    env = {"AVYCENNA_IMPORTS_STALE_SECONDS": "3"}
+    # The 35 MB file as one multipart body: the server's own limit raised for it (a real client
+    # sends a file this size as a resumable upload, tests/test_tus_uploads.py).
+    env = {"AVYCENNA_IMPORTS_STALE_SECONDS": "3", "AVYCENNA_MAX_REQUEST_BODY_SIZE": str(64 * 1024 * 1024)}
     proc = start_server(instance, port, env)
     try:
         with open(big, "rb") as fh:

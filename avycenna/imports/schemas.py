@@ -30,4 +30,4 @@ class ImportSchema(Schema):
 UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "export.zip from the Health app, or its export.xml (at most 2 GB)."}}}}}}
+                            "description": "export.zip from the Health app, or its export.xml, within the server's body limit (MAX_REQUEST_BODY_SIZE, 10 MB by default); a larger file comes as a resumable (tus) upload."}}}}}}

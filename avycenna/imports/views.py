@@ -1,5 +1,4 @@
 """/api/v1/patients/{id}/imports[/{import_id}]: upload an Apple Health export, follow its import."""
-from flask import current_app
 from flask.views import MethodView
 from avycenna.blueprint import Blueprint
 
@@ -7,7 +6,7 @@ from avycenna.actor import auth_required, current_user
 from avycenna.access import require_patient_access
 from avycenna.imports import service
 from avycenna.imports.schemas import UPLOAD_BODY, ImportSchema
-from avycenna.imports.upload import receive_upload
+from avycenna.imports.upload import multipart_limit, receive_upload
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1",
                 description="Apple Health exports uploaded by the patient's account, imported in the background.")
@@ -22,9 +21,9 @@ class Imports(MethodView):
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, patient_id):
-        """Upload an Apple Health export (export.zip or export.xml) to import in the background (the owner)."""
+        """Upload an Apple Health export within the server's body limit, imported in the background; larger: a resumable upload (the owner)."""
         patient = require_patient_access(patient_id, "wearables", owner_only=True)
-        path, filename, _ = receive_upload(current_app.config["IMPORTS_MAX_CONTENT_LENGTH"])
+        path, filename, _ = receive_upload(multipart_limit())
         return service.present(service.create(patient, current_user(), path, filename))
 
 

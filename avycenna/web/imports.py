@@ -11,7 +11,7 @@ from avycenna.errors import ApiError
 from avycenna.access import require_patient_access
 from avycenna.imports import service
 from avycenna.imports.models import WearableImport
-from avycenna.imports.upload import receive_upload
+from avycenna.imports.upload import multipart_limit, receive_upload
 from avycenna.web.blueprint import bp
 from avycenna.web.sessions import page_user, signin_required
 
@@ -35,7 +35,7 @@ def imports(patient_id):
 def upload_import(patient_id):
     patient = require_patient_access(patient_id, "wearables", owner_only=True)
     try:
-        path, filename, form = receive_upload(current_app.config["IMPORTS_MAX_CONTENT_LENGTH"])
+        path, filename, form = receive_upload(multipart_limit())
     except ApiError as error:
         flash("Choose the export.zip file to upload." if error.code == 422 else error.description, "error")
         return redirect(url_for("web.imports", patient_id=patient.id))
