@@ -33,21 +33,24 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
                             "description": "export.zip from the Health app, or its export.xml, within the server's body limit (MAX_REQUEST_BODY_SIZE, 10 MB by default); a larger file comes as a resumable (tus) upload."}}}}}}
 
 
-def _header(name, description, required=True):
-    return {"in": "header", "name": name, "required": required, "schema": {"type": "string"},
-            "description": description}
+def _header(name, description, schema, required=True):
+    return {"in": "header", "name": name, "required": required, "schema": schema, "description": description}
 
 
-TUS_RESUMABLE = _header("Tus-Resumable", "`1.0.0` (412 otherwise).")
+BYTES = {"type": "integer", "minimum": 0}
+TUS_RESUMABLE = _header("Tus-Resumable", "The tus version (412 otherwise).", {"type": "string", "enum": ["1.0.0"]})
 UPLOAD_CREATE_HEADERS = [
     TUS_RESUMABLE,
-    _header("Upload-Length", "The file's size in bytes, at most IMPORTS_MAX_CONTENT_LENGTH (2 GB by default)."),
-    _header("Upload-Metadata", "`filename <base64 of the name>` (other keys are ignored).", required=False),
+    _header("Upload-Length", "The file's size in bytes, at most IMPORTS_MAX_CONTENT_LENGTH (2 GB by default).",
+            BYTES),
+    _header("Upload-Metadata", "`filename <base64 of the name>` (other keys are ignored).",
+            {"type": "string", "maxLength": 4096, "pattern": "^[^\\u0000]*$"}, required=False),
 ]
 UPLOAD_PATCH_HEADERS = [
     TUS_RESUMABLE,
-    _header("Upload-Offset", "Where this piece starts: the upload's offset (409 otherwise)."),
-    _header("Content-Type", "`application/offset+octet-stream` (415 otherwise)."),
+    _header("Upload-Offset", "Where this piece starts: the upload's offset (409 otherwise).", BYTES),
+    _header("Content-Type", "The piece's type (415 otherwise).",
+            {"type": "string", "enum": ["application/offset+octet-stream"]}),
 ]
 UPLOAD_PIECE = {"required": True, "content": {"application/offset+octet-stream": {"schema": {
     "type": "string", "format": "binary",
