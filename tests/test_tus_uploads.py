@@ -280,3 +280,20 @@ def test_unfinished_uploads_per_account_are_bounded(live_server, app, owner, pat
     assert requests.delete(made[0].headers["Location"], headers={**TUS, **key}, timeout=10).status_code == 204
     assert requests.post(uploads_url(live_server, patient), headers={**TUS, **key, "Upload-Length": "10"},
                          timeout=10).status_code == 201
+
+
+def test_pieces_of_megabytes_pass_though_other_routes_take_one(live_server, app, owner, patient, key_for, tmp_path):
+    """A 5 MB file in pieces of 4 MB (over MAX_CONTENT_LENGTH, within IMPORTS_UPLOAD_CHUNK_SIZE)."""
+    key = key_for(owner)
+    big = tmp_path / "export.zip"
+    big.write_bytes(os.urandom(5 << 20))
+    up = uploader(live_server, patient, key, path=big, chunk_size=4 << 20)
+    up.upload()
+    assert up.offset == 5 << 20 and "/imports/imp_" in up.request.response_headers["import-location"]
+    from avycenna.db import database
+    from avycenna.imports.models import WearableImport
+
+    with app.app_context(), database.obj.connection_context():
+        item = WearableImport.get(WearableImport.patient == patient)
+        with open(item.path, "rb") as fh:
+            assert fh.read() == big.read_bytes()

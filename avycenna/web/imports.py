@@ -7,7 +7,7 @@ connection) resumes where the server's offset says. Without JavaScript the form 
 as multipart, read to disk by the same function as the API (never through `request.form`,
 which would buffer it), so its CSRF token is checked here, after the body is read.
 """
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import abort
 
