@@ -60,6 +60,17 @@ CREATE INDEX "id_verification_patient_id" ON "id_verification" ("patient_id");
 CREATE INDEX "id_verification_status" ON "id_verification" ("status");
 CREATE INDEX "id_verification_reviewed_by_id" ON "id_verification" ("reviewed_by_id");
 
+CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "bytes_total" INTEGER NOT NULL, "bytes_read" INTEGER NOT NULL, "inserted" TEXT NOT NULL, "duplicates" INTEGER NOT NULL, "skipped" TEXT NOT NULL, "error" TEXT, "attempts" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "started_at" DATETIME, "heartbeat_at" DATETIME, "lease_owner" VARCHAR(64), "lease_expires_at" DATETIME, "finished_at" DATETIME, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
+CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
+CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
+
+CREATE TABLE "import_upload" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "length" INTEGER NOT NULL, "offset" INTEGER NOT NULL, "writer" VARCHAR(64), "writer_until" DATETIME, "wearable_import_id" VARCHAR(32), "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("wearable_import_id") REFERENCES "wearable_import" ("id") ON DELETE SET NULL);
+CREATE INDEX "import_upload_patient_id" ON "import_upload" ("patient_id");
+CREATE INDEX "import_upload_account_id" ON "import_upload" ("account_id");
+CREATE INDEX "import_upload_wearable_import_id" ON "import_upload" ("wearable_import_id");
+CREATE INDEX "import_upload_expires_at" ON "import_upload" ("expires_at");
+
 CREATE TABLE "subscription" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "plan" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "current_period_start" DATETIME, "current_period_end" DATETIME, "created_at" DATETIME NOT NULL, "cancelled_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "subscription_account_id" ON "subscription" ("account_id");
 CREATE INDEX "subscription_status" ON "subscription" ("status");
@@ -86,11 +97,6 @@ CREATE UNIQUE INDEX "refresh_token_token_hash" ON "refresh_token" ("token_hash")
 
 CREATE TABLE "wearable_hourly" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "hour_ms" INTEGER NOT NULL, "source" VARCHAR(64) NOT NULL, "count" INTEGER NOT NULL, "sum" REAL NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum2" REAL, "min2" REAL, "max2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms_source" ON "wearable_hourly" ("patient_id", "type", "hour_ms", "source");
-
-CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "bytes_total" INTEGER NOT NULL, "bytes_read" INTEGER NOT NULL, "inserted" TEXT NOT NULL, "duplicates" INTEGER NOT NULL, "skipped" TEXT NOT NULL, "error" TEXT, "attempts" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "started_at" DATETIME, "heartbeat_at" DATETIME, "lease_owner" VARCHAR(64), "lease_expires_at" DATETIME, "finished_at" DATETIME, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
-CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
-CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
-CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
 
 CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, "received_ms" INTEGER, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));

@@ -1,5 +1,5 @@
 """Housekeeping: expire overdue encounters, send on paid-for waiting ones, delete expired
-codes, tokens and records.
+codes, tokens and records, and resumable uploads past their Upload-Expires (with their bytes).
 
 Runs every hour as a background job inside the server (or its workers), and on demand
 as `flask --app app housekeeping`. Safe to run as often as you like.
@@ -20,12 +20,14 @@ def run():
     from avycenna.auth.sessions import purge_expired as purge_sessions
     from avycenna.db import write_transaction
     from avycenna.encounters.lifecycle import expire_due
+    from avycenna.imports.resumable import expire as expire_uploads
 
     with write_transaction():
         counts = {"encounters expired": expire_due(), "sign-in codes deleted": purge_codes(),
                   "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
                   "idempotency records deleted": purge_idempotency()}
     counts["encounters released"] = len(settle_waiting())  # each in its own transaction
+    counts["uploads expired"] = expire_uploads()  # each in its own transaction, its bytes deleted after
     return counts
 
 

@@ -12,7 +12,7 @@ def all_models():
     from avycenna.fhir.models import FhirExport, FhirExportPatient
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
-    from avycenna.imports.models import WearableImport
+    from avycenna.imports.models import ImportUpload, WearableImport
     from avycenna.wearables.models import WearableHourly, WearableSample, WearableSource, WearableSourceOrder
     from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -20,4 +20,4 @@ def all_models():
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
             WearableSourceOrder, WearableImport, WearableSource,
-            FhirExport, FhirExportPatient]
+            FhirExport, FhirExportPatient, ImportUpload]
