@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -280,6 +281,23 @@ def test_unfinished_uploads_per_account_are_bounded(live_server, app, owner, pat
     assert requests.delete(made[0].headers["Location"], headers={**TUS, **key}, timeout=10).status_code == 204
     assert requests.post(uploads_url(live_server, patient), headers={**TUS, **key, "Upload-Length": "10"},
                          timeout=10).status_code == 201
+
+
+def test_uploads_started_at_once_keep_the_account_limit(live_server, app, owner, patient, key_for):
+    """Racing creations are counted one after another (the account's row is held on PostgreSQL)."""
+    key, limit = key_for(owner), app.config["IMPORTS_UPLOADS_PER_ACCOUNT"]
+    barrier = threading.Barrier(limit + 3)
+
+    def create(_):
+        with requests.Session() as session:
+            request = session.prepare_request(requests.Request(
+                "POST", uploads_url(live_server, patient), headers={**TUS, **key, "Upload-Length": "10"}))
+            barrier.wait()
+            return session.send(request, timeout=30).status_code
+
+    with ThreadPoolExecutor(limit + 3) as pool:
+        made = sorted(pool.map(create, range(limit + 3)))
+    assert made == [201] * limit + [409] * 3
 
 
 def test_pieces_of_megabytes_pass_though_other_routes_take_one(live_server, app, owner, patient, key_for, tmp_path):

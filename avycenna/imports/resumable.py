@@ -26,7 +26,8 @@ from flask import current_app
 
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
-from avycenna.db import write_transaction
+from avycenna.auth.models import User
+from avycenna.db import locked, write_transaction
 from avycenna.errors import fail
 from avycenna.imports import service
 from avycenna.imports.models import ImportUpload
@@ -63,16 +64,13 @@ def start(patient, user, length, filename):
     if length > max_length():
         fail(413, f"The file is too large: at most {max_length()} bytes.")
     now = utcnow()
-    unfinished = ImportUpload.select().where((ImportUpload.account == user) & _live(now)
-                                             & ImportUpload.wearable_import.is_null()).count()
-    if unfinished >= _config("IMPORTS_UPLOADS_PER_ACCOUNT"):
-        fail(409, f"Too many unfinished uploads ({unfinished}): finish or delete one first.")
     upload = ImportUpload(patient=patient, account=user, filename=(filename or "export")[:255], length=length,
                           created_at=now, expires_at=_expires(now))
     upload.path = os.path.join(service.upload_dir(), f"resumable-{upload.id}.part")
     open_private(upload.path, "wb").close()
     try:
         with write_transaction():
+            _within_the_account_limit(user, now)
             upload.save(force_insert=True)
             record("wearables.import.upload.create", patient_id=patient.id, target_type=AUDIT_TARGET,
                    target_id=upload.id, bytes=length)
@@ -82,6 +80,17 @@ def start(patient, user, length, filename):
     if length == 0:  # nothing to wait for: complete at once
         return _complete(upload, 0, None)[0]
     return upload
+
+
+def _within_the_account_limit(user, now):
+    """Refuse a new upload while the account has IMPORTS_UPLOADS_PER_ACCOUNT unfinished ones. Run
+    in the transaction that inserts it: the account's row is held (on PostgreSQL; SQLite's one
+    writer already serializes), so two uploads started at once are counted one after the other."""
+    locked(User.select(User.id).where(User.id == user.id)).first()
+    unfinished = ImportUpload.select().where((ImportUpload.account == user) & _live(now)
+                                             & ImportUpload.wearable_import.is_null()).count()
+    if unfinished >= _config("IMPORTS_UPLOADS_PER_ACCOUNT"):
+        fail(409, f"Too many unfinished uploads ({unfinished}): finish or delete one first.")
 
 
 def get(patient, upload_id):
