@@ -38,7 +38,7 @@ CREATE INDEX "encounter_account_id_created_at_id" ON "encounter" ("account_id", 
 CREATE TABLE "encounter_query" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "encounter_id" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "source" VARCHAR(16) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("encounter_id") REFERENCES "encounter" ("id") ON DELETE CASCADE);
 CREATE INDEX "encounter_query_encounter_id" ON "encounter_query" ("encounter_id");
 
-CREATE TABLE "fhir_export" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "types" VARCHAR(128) NOT NULL, "request_url" TEXT NOT NULL, "patients_total" INTEGER NOT NULL, "patients_done" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "files" TEXT NOT NULL, "error" VARCHAR(200), "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "finished_at" DATETIME, "expires_at" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE TABLE "fhir_export" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "types" VARCHAR(128) NOT NULL, "request_url" TEXT NOT NULL, "patients_total" INTEGER NOT NULL, "patients_done" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "files" TEXT NOT NULL, "error" VARCHAR(200), "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "finished_at" DATETIME, "expires_at" DATETIME, "kind" VARCHAR(16) NOT NULL, "since" DATETIME, FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "fhir_export_user_id" ON "fhir_export" ("user_id");
 CREATE INDEX "fhir_export_status" ON "fhir_export" ("status");
 CREATE INDEX "fhir_export_expires_at" ON "fhir_export" ("expires_at");
@@ -59,6 +59,17 @@ CREATE TABLE "id_verification" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_
 CREATE INDEX "id_verification_patient_id" ON "id_verification" ("patient_id");
 CREATE INDEX "id_verification_status" ON "id_verification" ("status");
 CREATE INDEX "id_verification_reviewed_by_id" ON "id_verification" ("reviewed_by_id");
+
+CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "bytes_total" INTEGER NOT NULL, "bytes_read" INTEGER NOT NULL, "inserted" TEXT NOT NULL, "duplicates" INTEGER NOT NULL, "skipped" TEXT NOT NULL, "error" TEXT, "attempts" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "started_at" DATETIME, "heartbeat_at" DATETIME, "lease_owner" VARCHAR(64), "lease_expires_at" DATETIME, "finished_at" DATETIME, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
+CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
+CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
+
+CREATE TABLE "import_upload" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "length" INTEGER NOT NULL, "offset" INTEGER NOT NULL, "writer" VARCHAR(64), "writer_until" DATETIME, "wearable_import_id" VARCHAR(32), "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("wearable_import_id") REFERENCES "wearable_import" ("id") ON DELETE SET NULL);
+CREATE INDEX "import_upload_patient_id" ON "import_upload" ("patient_id");
+CREATE INDEX "import_upload_account_id" ON "import_upload" ("account_id");
+CREATE INDEX "import_upload_wearable_import_id" ON "import_upload" ("wearable_import_id");
+CREATE INDEX "import_upload_expires_at" ON "import_upload" ("expires_at");
 
 CREATE TABLE "subscription" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "account_id" VARCHAR(32) NOT NULL, "plan" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, "current_period_start" DATETIME, "current_period_end" DATETIME, "created_at" DATETIME NOT NULL, "cancelled_at" DATETIME, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "subscription_account_id" ON "subscription" ("account_id");
@@ -106,12 +117,7 @@ CREATE UNIQUE INDEX "refresh_token_token_hash" ON "refresh_token" ("token_hash")
 CREATE TABLE "wearable_hourly" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "hour_ms" INTEGER NOT NULL, "source" VARCHAR(64) NOT NULL, "count" INTEGER NOT NULL, "sum" REAL NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum2" REAL, "min2" REAL, "max2" REAL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_hourly_patient_id_type_hour_ms_source" ON "wearable_hourly" ("patient_id", "type", "hour_ms", "source");
 
-CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "bytes_total" INTEGER NOT NULL, "bytes_read" INTEGER NOT NULL, "inserted" TEXT NOT NULL, "duplicates" INTEGER NOT NULL, "skipped" TEXT NOT NULL, "error" TEXT, "attempts" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "started_at" DATETIME, "heartbeat_at" DATETIME, "lease_owner" VARCHAR(64), "lease_expires_at" DATETIME, "finished_at" DATETIME, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE);
-CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
-CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
-CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
-
-CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
+CREATE TABLE "wearable_sample" ("id" INTEGER NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "type" VARCHAR(32) NOT NULL, "source" VARCHAR(64) NOT NULL, "start_ms" INTEGER NOT NULL, "end_ms" INTEGER, "value" REAL NOT NULL, "value2" REAL, "detail" TEXT, "received_ms" INTEGER, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "wearable_sample_identity" ON "wearable_sample" ("patient_id", "type", "start_ms", "source", COALESCE("end_ms", -1), "value", COALESCE("value2", -1));
 
 CREATE TABLE "wearable_source" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "name" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE);

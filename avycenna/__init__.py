@@ -41,7 +41,7 @@ def create_app(test_config=None):
 
     app = Flask(__name__, instance_relative_config=True,
               instance_path=os.path.abspath(instance_path) if instance_path else None)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # a new one is the server's alone
     load_config(app, test_config)
     ensure_secret_key(app)
     from avycenna import db

@@ -18,6 +18,7 @@ the service that narrowed it sends `signals.access_narrowed`, so what was made u
 access (exports) is cancelled and deleted at once.
 """
 from flask import g
+from peewee import Value
 
 from avycenna.audit.service import record
 from avycenna.actor import current_user
@@ -87,6 +88,44 @@ def basis(user, patient):
     if user is None or patient is None or not user.is_active or patient.archived_at is not None:
         return set(), []
     return patient_scopes(user, patient)
+
+
+def granted_patients(user, scope=None):
+    """The live patients an active grant of clinician `user` covers (with `scope`, when given),
+    as a query: the rule's grant half, for searches and groups that list many patients."""
+    grants = Grant.select(Grant.patient).where((Grant.clinician == user.id) & status_is("active"))
+    if scope is not None:
+        listed = Value(",").concat(Grant.scopes).concat(",")  # stored comma-separated: ",a,b,"
+        grants = grants.where(listed.contains("," + scope + ","))
+    return _live(Patient.id.in_(grants) if user.is_active and user.role == "clinician" else None)
+
+
+def readable_patients(user, scope=None):
+    """The live patients `user` may read now (with `scope`, when given), as a query: `basis` for
+    every patient at once: their own, and those `granted_patients` gives."""
+    if not user.is_active:
+        return _live(None)
+    granted = granted_patients(user, scope)
+    return _live((Patient.account == user.id) | Patient.id.in_(granted.select(Patient.id)))
+
+
+def grant_ids(user, patient_ids, scope):
+    """{patient id: the id of an active grant of `user`'s with `scope` on it}, for auditing a
+    page of patients read through `readable_patients` (the owner's own need none)."""
+    if user.role != "clinician" or not patient_ids:
+        return {}
+    found = {}
+    for grant in Grant.select().where((Grant.clinician == user.id) & Grant.patient.in_(list(patient_ids))
+                                      & status_is("active")):
+        if scope in grant.scope_list:
+            found.setdefault(grant.patient_id, grant.id)
+    return found
+
+
+def _live(condition):
+    if condition is None:
+        return Patient.select().where(False)
+    return Patient.select().where(condition & Patient.archived_at.is_null())
 
 
 CHUNK = 500  # ids per IN (…) query

@@ -20,8 +20,12 @@ DEFAULTS = {
     "PUBLIC_BASE_URL": None,
     # How many reverse proxies in front of the server may set X-Forwarded-*.
     "TRUSTED_PROXIES": 0,
-    # Largest request body accepted (bytes); some endpoints allow more.
+    # Largest request body accepted (bytes); some endpoints allow more, up to MAX_REQUEST_BODY_SIZE.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Largest body of any request (bytes), the server's own limit: waitress refuses a request
+    # whose Content-Length is over it before reading its body (a plain-text 413). What the API
+    # needs: the wearable batch. Large files come in pieces (resumable uploads, tus).
+    "MAX_REQUEST_BODY_SIZE": 10 * 1024 * 1024,
     # Rate limiting (flask-limiter); memory:// per process, redis://… shared.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",
@@ -65,8 +69,15 @@ DEFAULTS.update({
     "JWT_ACCEPTED_KEY_IDS": [],
     # Largest wearable ingest body (bytes); every other endpoint keeps MAX_CONTENT_LENGTH.
     "WEARABLES_MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
-    # Largest Apple Health export upload (bytes), streamed to instance/imports/.
+    # Largest Apple Health export (bytes): a resumable (tus) upload's Upload-Length; the plain
+    # multipart upload is held to MAX_REQUEST_BODY_SIZE too. Written to instance/imports/.
     "IMPORTS_MAX_CONTENT_LENGTH": 2 * 1024 ** 3,
+    # Resumable uploads (tus): the largest PATCH body (bytes; at most MAX_REQUEST_BODY_SIZE),
+    # seconds an unfinished upload is kept after its last change (then it and its bytes are
+    # deleted), and unfinished uploads one account may hold at once.
+    "IMPORTS_UPLOAD_CHUNK_SIZE": 8 * 1024 * 1024,
+    "IMPORTS_UPLOAD_EXPIRES": 24 * 3600,
+    "IMPORTS_UPLOADS_PER_ACCOUNT": 3,
     # How long (seconds) a running import's lease lasts; its worker renews it every few
     # seconds while it reads. One whose lease ran out lost its worker (a restart): the
     # sweep queues it again.

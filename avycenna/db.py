@@ -45,11 +45,18 @@ def default_url(instance_path):
 
 def private_files(path):
     """The SQLite file is created 0600 (like the secret key); SQLite gives its WAL and SHM
-    files the database file's mode. Files left wider by an older version are narrowed."""
+    files the database file's mode. Files left wider by an older version are narrowed.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, SQLite's included (so a second `make_database` in a
+    process that is using the file would leave its connections unlocked)."""
     if path in ("", ":memory:") or path.startswith("file:"):
         return
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         for name in (path, path + "-wal", path + "-shm"):
             if os.path.exists(name) and os.stat(name).st_mode & 0o077:
                 os.chmod(name, 0o600)

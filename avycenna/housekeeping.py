@@ -1,5 +1,5 @@
 """Housekeeping: expire overdue encounters, send on paid-for waiting ones, delete expired
-codes, tokens and records.
+codes, tokens and records, and resumable uploads past their Upload-Expires (with their bytes).
 
 Runs every hour as a background job inside the server (or its workers), and on demand
 as `flask --app app housekeeping`. Safe to run as often as you like.
@@ -20,6 +20,7 @@ def run():
     from avycenna.auth.sessions import purge_expired as purge_sessions
     from avycenna.db import write_transaction
     from avycenna.encounters.lifecycle import expire_due
+    from avycenna.imports.resumable import expire as expire_uploads
     from avycenna.oauth.service import purge_expired as purge_oauth
 
     with write_transaction():
@@ -27,6 +28,7 @@ def run():
                   "refresh tokens deleted": purge_refresh(), "browser sessions deleted": purge_sessions(),
                   "idempotency records deleted": purge_idempotency(), "OAuth records deleted": purge_oauth()}
     counts["encounters released"] = len(settle_waiting())  # each in its own transaction
+    counts["uploads expired"] = expire_uploads()  # each in its own transaction, its bytes deleted after
     return counts
 
 

@@ -15,8 +15,11 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Paths whose bodies are JSON: the API's, and the MCP endpoint's JSON-RPC messages.
 JSON_BODY_PREFIXES = ("/api/", "/mcp")
-# Uploads: the one kind of API body that is a file, not JSON.
+# Uploads: the one kind of API body that is a file, not JSON: multipart, or a resumable
+# upload's pieces (tus PATCH).
 MULTIPART_PATHS = re.compile(r"^/api/v1/patients/[^/]+/imports$")
+UPLOAD_PIECE_PATHS = re.compile(r"^/api/v1/patients/[^/]+/imports/uploads/[^/]+$")
+UPLOAD_PIECE_TYPE = "application/offset+octet-stream"
 
 
 # Made request ids: this process's random 64 bits, then a counter — unique across processes
@@ -52,6 +55,8 @@ def require_json_body(request, g):
         return
     has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
     if request.mimetype == "multipart/form-data" and MULTIPART_PATHS.match(request.path):
+        return
+    if request.mimetype == UPLOAD_PIECE_TYPE and UPLOAD_PIECE_PATHS.match(request.path):
         return
     if has_body and not request.is_json:
         fail(415, "Request body must be JSON (Content-Type: application/json).")

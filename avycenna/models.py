@@ -12,7 +12,7 @@ def all_models():
     from avycenna.fhir.models import FhirExport, FhirExportPatient
     from avycenna.grants.models import Grant
     from avycenna.patients.models import IdVerification, Patient
-    from avycenna.imports.models import WearableImport
+    from avycenna.imports.models import ImportUpload, WearableImport
     from avycenna.oauth.models import OAuthAssertion, OAuthClient, OAuthCode, OAuthConnection, OAuthToken
     from avycenna.wearables.models import WearableHourly, WearableSample, WearableSource, WearableSourceOrder
     from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -21,5 +21,5 @@ def all_models():
             EncounterQuery, Message, Subscription, Invoice, IdempotencyRecord, Grant, WearableSample,
             WearableHourly, BrowserSession, BackupRecord, WebhookEndpoint, WebhookDelivery,
             WearableSourceOrder, WearableImport, WearableSource,
-            FhirExport, FhirExportPatient, OAuthClient, OAuthConnection, OAuthCode, OAuthToken,
+            FhirExport, FhirExportPatient, ImportUpload, OAuthClient, OAuthConnection, OAuthCode, OAuthToken,
             OAuthAssertion]

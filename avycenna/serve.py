@@ -23,10 +23,12 @@ def parse_args(app, argv=None):
 
 
 def largest_body(app):
-    """waitress's own body limit (1 GB by default) must not cut an export upload short; each
-    endpoint keeps its own limit. waitress spools a large body to a temporary file, not memory."""
-    return max(app.config["MAX_CONTENT_LENGTH"], app.config["WEARABLES_MAX_CONTENT_LENGTH"],
-               app.config["IMPORTS_MAX_CONTENT_LENGTH"]) + 1024 * 1024  # multipart framing
+    """waitress's own body limit: `MAX_REQUEST_BODY_SIZE` (what the largest route needs, the
+    wearable batch). A request whose Content-Length is over it is answered 413 by waitress
+    itself, in plain text, before one byte of its body is read; within it, each route keeps its
+    own smaller limit (the API's JSON 413). waitress refuses a body of exactly its limit, so
+    it is given one byte more."""
+    return int(app.config["MAX_REQUEST_BODY_SIZE"]) + 1
 
 
 QUEUE_WARNING_EVERY = 60.0  # seconds between waitress's "Task queue depth" warnings

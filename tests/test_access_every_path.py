@@ -35,14 +35,17 @@ ASYNC = {"Prefer": "respond-async"}
 
 # Arguments that name a patient or something made of their data: a 2xx for the granted clinician
 # makes such a route a patient-data path even when its answer shows no marker (export status).
-PATIENT_ARGS = {"patient_id", "export_id"}
+PATIENT_ARGS = {"patient_id", "export_id", "observation_id", "encounter_id", "communication_id"}
 # Arguments that never name anything of a patient: filled with a value that finds nothing.
 UNRELATED_ARGS = {"filename", "token", "invoice_id", "endpoint_id", "delivery_id", "key_id", "user_id",
                   "decision", "action"}
 # What each anchor kind of path is: the walk must find every kind, or it proves nothing.
 KINDS = {"rest": "/api/v1/", "fhir": "/fhir/R4/", "export file": "/fhir/R4/$export-file/",
-         "export status": "/fhir/R4/$export-status/", "page": "/console/", "mcp": "mcp:"}
+         "export status": "/fhir/R4/$export-status/", "page": "/console/", "mcp": "mcp:",
+         "FHIR Observation read": "/fhir/R4/Observation/", "FHIR Encounter read": "/fhir/R4/Encounter/",
+         "FHIR Communication read": "/fhir/R4/Communication/"}
 MINIMUM = 12
+KICK_OFFS = ("fhir.kick_off", "fhir.group_kick_off", "fhir.system_kick_off")
 
 
 @pytest.fixture
@@ -79,6 +82,7 @@ class World:
         self.gid = grant(client, self.holder_h, self.dr_h, self.holder, self.pid,
                          ["profile", "wearables", "encounters"])
         self.export_id = self.finished_export()
+        self.fhir_ids = self.fhir_ids_of_everything()
         self.web = app.test_client()  # the clinician's browser: a session cookie
         sign_in(self.web, self.dr.email, PASSWORD)
         self.window = {"start": (at - timedelta(days=2)).isoformat(), "end": (at + timedelta(days=2)).isoformat()}
@@ -111,10 +115,24 @@ class World:
             run_export.call_local(export_id)
         return export_id
 
+    def fhir_ids_of_everything(self):
+        """{resource type: [ids]} of what $everything emits (the holder's view), every one a
+        reference another resource or a search may give: each must be read as the rule says."""
+        found = {}
+        url = f"/fhir/R4/Patient/{self.pid}/$everything"
+        for entry in self.client.get(url, headers=self.holder_h).get_json()["entry"]:
+            found.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"]["id"])
+        r = self.client.get(f"/fhir/R4/Observation?patient={self.pid}&rollup=hour", headers=self.holder_h)
+        found["Observation"] += [entry["resource"]["id"] for entry in r.get_json()["entry"]]
+        return found
+
     def fill(self, name):
         """The value of a route argument, as the world has it (a list: each is tried)."""
         values = {"patient_id": [self.pid], "export_id": [self.export_id], "grant_id": [self.gid],
-                  "encounter_id": [self.encounter_id],
+                  "encounter_id": [self.encounter_id] + self.fhir_ids["Encounter"],
+                  "observation_id": self.fhir_ids["Observation"],
+                  "communication_id": self.fhir_ids["Communication"],
+                  "group_id": ["grp-" + self.dr.id.replace("_", "-")],
                   "resource_type": ["Patient", "Observation", "Encounter", "Communication"]}
         if name in values:
             return values[name]
@@ -141,8 +159,8 @@ def route_paths(app, world):
 
     found = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "fhir.kick_off":
-            continue  # the kick-off starts a new export; the export it made is walked instead
+        if "GET" not in rule.methods or rule.endpoint in KICK_OFFS:
+            continue  # a kick-off starts a new export; the export it made is walked instead
         names = sorted(rule.arguments)
         for combo in itertools.product(*(world.fill(name) for name in names)):
             values = dict(zip(names, combo))

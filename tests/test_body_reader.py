@@ -10,8 +10,6 @@ something else parses a request body.
 import json
 import logging
 import os
-import subprocess
-import sys
 import uuid
 
 import flask
@@ -21,8 +19,8 @@ from avycenna import jsonbody
 from avycenna.errors import ApiError
 from tests.agent_helpers import QUERY
 from tests.conftest import free_port
+from tests.test_auth_ratelimits import start_server
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NESTED_OPEN = b"[" * 2000
 NESTED_CLOSED = b"[" * 2000 + b"]" * 2000
 TOO_DEEP = "JSON nested more than 32 levels deep."
@@ -162,18 +160,6 @@ def test_the_guard_catches_any_other_parse_of_the_body(app, one_body_reader):
             app.json.loads(flask.request.get_data(as_text=True))
     assert len(one_body_reader.violations) == 2
     one_body_reader.violations.clear()
-
-
-def start_server(env, port):
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--threads", "2"], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seen = []
-    for line in proc.stderr:  # waitress logs "Serving on …" once the socket listens
-        seen.append(line)
-        if "Serving on" in line:
-            return proc
-    proc.wait()
-    raise AssertionError("server did not start:\n" + "".join(seen))
 
 
 def test_a_hostile_body_leaves_the_redis_budgets_shared(app, app_config, redis_url, database_url, tmp_path):

@@ -83,6 +83,8 @@ def populate(app, client, make_user, token_for, key_for):
     with open(os.path.join(os.path.dirname(__file__), "data", "apple_health_export.xml"), "rb") as fh:
         assert client.post(f"/api/v1/patients/{pid}/imports", headers=people["member"],  # queued, no worker
                            data={"file": (fh, "export.xml")}).status_code == 202
+    assert client.post(f"/api/v1/patients/{pid}/imports/uploads", headers={  # a resumable upload, begun
+        **people["member"], "Tus-Resumable": "1.0.0", "Upload-Length": "1000"}).status_code == 201
     run_export(app, client, people["clinician"])  # a finished bulk export and the patient it holds
     connect(client, app.test_client(), member)  # an assistant connected by OAuth (client, code, token)
     backend_token(app, client, clinician)  # a backend client's token (and its spent assertion id)

@@ -49,6 +49,7 @@ def test_first_start_creates_instance_and_second_reuses_it(tmp_path):
     assert f"http://127.0.0.1:{port}/docs" in output
     key_file = instance / "secret_key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700  # the key, the database, the backups: ours alone
     assert (instance / "avycenna.sqlite3").exists()
     key = key_file.read_text()
 

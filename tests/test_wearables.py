@@ -233,6 +233,9 @@ def test_clinician_with_wearables_grant_reads_and_it_is_audited(client, patient,
     assert all(e.patient_id == str(patient.id) and grant.id in e.details for e in events)
     [ingest] = audit_events(app, action="wearables.ingest")
     assert ingest.actor_user_id == owner.id and '"inserted": 1' in ingest.details
+    # The source by its id: a device's name ("Alice's iPhone") is the holder's words, not the log's.
+    assert ingest.target_type == "wearable_source" and ingest.target_id.startswith("wsrc_")
+    assert "watch" not in ingest.details.lower()
 
 
 def test_archived_or_unknown_patients_are_404(client, app, owner, headers):

@@ -9,7 +9,6 @@ from avycenna.db import database
 from avycenna.webhooks import delivery, events
 from tests.agent_helpers import CONSENT, QUERY, subscribe
 from tests.factories import audit_events
-from tests.webhook_receiver import Receiver
 
 HOOKS = "/api/v1/webhook-endpoints"
 
@@ -35,14 +34,6 @@ FIXTURE_TEXT = [MEMBER_NAME, MEMBER_EMAIL, CLINICIAN_NAME, CLINICIAN_EMAIL, PATI
                 SOURCE, SECOND_SOURCE, QUESTION_TEXT, ANSWER_TEXT, CLOSING_TEXT, GRANT_MESSAGE, DECLINED_MESSAGE,
                 HOOK_DESCRIPTION, QUERY_TEXT[:40], "Marmalade", "Quixotic", "Peregrine", "Lantern", "Sapphire",
                 "Wintergreen", "Quarrington", "Brightwater", "iPhone", "Apple Watch", "Ophelia", "Zelinda"]
-
-
-@pytest.fixture
-def receiver(app):
-    app.config.update(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def send_due(app):

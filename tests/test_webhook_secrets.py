@@ -19,14 +19,6 @@ HOOKS = "/api/v1/webhook-endpoints"
 
 
 @pytest.fixture
-def receiver(app):
-    app.config.update(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def member(make_user, token_for):
     return token_for(make_user())
 

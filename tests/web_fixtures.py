@@ -21,9 +21,12 @@ class LiveServer:
     """`app` served by waitress on a free loopback port in a background thread."""
 
     def __init__(self, app):
-        from waitress.server import create_server
+        from argparse import Namespace
 
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="avycenna-test")
+        from avycenna.serve import listen
+
+        # As `python app.py` listens: waitress with the server's own body limit.
+        self.server = listen(app, Namespace(host="127.0.0.1", port=0, threads=4))
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

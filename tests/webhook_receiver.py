@@ -76,3 +76,4 @@ class Receiver:
         from tests.test_jobs import wait_for
 
         return wait_for(lambda: len(self.requests) >= count, seconds)
+

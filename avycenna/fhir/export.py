@@ -32,9 +32,7 @@ from avycenna.db import write_transaction
 from avycenna.errors import fail
 from avycenna.fhir.models import FhirExport, FhirExportPatient
 from avycenna.fhir.service import SECTIONS, iterate_section
-from avycenna.access import basis, decide_many
-from avycenna.grants.models import Grant
-from avycenna.grants.service import status_is
+from avycenna.access import basis, decide_many, granted_patients, readable_patients
 from avycenna.patients.models import Patient
 from avycenna.private import open_private, private_dir
 from avycenna.signals import access_narrowed
@@ -54,19 +52,42 @@ def file_path(export, resource_type):
     return os.path.join(export_dir(export.id), str(export.attempt), f"{resource_type}.ndjson")
 
 
+def group_members(user):
+    """Ids of a clinician's "my patients": the live patients an active grant of theirs covers."""
+    return sorted((p.id for p in granted_patients(user).select(Patient.id)), key=str)
+
+
 def panel(user):
     """Ids of the patients `user` may export: their own live ones, and any with an active grant."""
-    own = Patient.select(Patient.id).where((Patient.account == user.id) & Patient.archived_at.is_null())
-    granted = (Patient.select(Patient.id).join(Grant, on=(Grant.patient == Patient.id))
-               .where((Grant.clinician == user.id) & status_is("active") & Patient.archived_at.is_null()))
-    return sorted({p.id for p in own} | {p.id for p in granted}, key=str)
+    return sorted((p.id for p in readable_patients(user).select(Patient.id)), key=str)
 
 
-def start_export(user, types, request_url):
-    """Queue an export of `types` for `user`; the job is enqueued after the row is committed."""
+# What each kick-off exports: Patient/$export and the system $export every patient the caller
+# may read (the access rule knows no admin exception: an admin's system export holds what they
+# may read), Group/{id}/$export the group's members.
+KINDS = {"patient": panel, "system": panel, "group": group_members}
+
+
+def group_id(user):
+    """The FHIR id of a clinician's group: `grp-` and their account id (`usr-…`)."""
+    return "grp-" + str(user.id).replace("_", "-")
+
+
+def own_group(user, fhir_group_id):
+    """The caller's own group (a clinician's), else the 404 of anything one may not see."""
+    if user is None or user.role != "clinician" or fhir_group_id != group_id(user):
+        fail(404, "Group not found.")
+    return group_members(user)
+
+
+def start_export(user, types, request_url, kind="patient", since=None):
+    """Queue an export of `types` for `user` (of `kind`'s patients; only what changed after
+    `since`, when given); the job is enqueued after the row is committed."""
     with write_transaction():
-        export = FhirExport.create(user=user.id, types=",".join(types), request_url=request_url)
-        record("fhir.export.request", target_type="fhir_export", target_id=export.id, types=list(types))
+        export = FhirExport.create(user=user.id, types=",".join(types), request_url=request_url, kind=kind,
+                                   since=since)
+        record("fhir.export.request", target_type="fhir_export", target_id=export.id, types=list(types),
+               kind=kind, **({"since": since.isoformat()} if since else {}))
     jobs.enqueue_safely(run_export, export.id)
     return export
 
@@ -212,15 +233,15 @@ class Writer:
             fh.close()
 
 
-def write_patient(writer, user, patient, types):
-    """Every resource of one patient the user may see now, section by section; recorded with the
-    scopes it needed, and audited as a read."""
+def write_patient(writer, user, patient, types, since=None):
+    """Every resource of one patient the user may see now (changed after `since`, when given),
+    section by section; recorded with the scopes it needed, and audited as a read."""
     scopes, grants = basis(user, patient)
     written, needed = {}, set()
     for section in SECTIONS:
         if section.scope in scopes and section.resource_type in types:
             needed.add(section.scope)
-            for resource in iterate_section(section, patient):
+            for resource in iterate_section(section, patient, since=since):
                 writer.write(resource)
                 written[section.resource_type] = written.get(section.resource_type, 0) + 1
     if not needed:
@@ -238,14 +259,14 @@ def run_export(export_id):
         return  # cancelled, or another run has it
     user = User.get_by_id(export.user_id)
     forget_patients(export_id)  # an earlier, cut-off run's
-    patient_ids = panel(user)
+    patient_ids = KINDS[export.kind](user)
     writer = Writer(export)
     try:
         writer.beat(patients_total=len(patient_ids))
         for done, patient_id in enumerate(patient_ids, start=1):
             patient = Patient.get_or_none((Patient.id == patient_id) & Patient.archived_at.is_null())
             if patient is not None:
-                write_patient(writer, user, patient, export.type_list)
+                write_patient(writer, user, patient, export.type_list, export.since)
             writer.beat(patients_done=done)
     except Cancelled:
         writer.discard()
@@ -301,7 +322,9 @@ def progress(export):
 
 def manifest(export, base_url):
     """The Bulk Data completion manifest."""
-    return {"transactionTime": export.created_at.isoformat(timespec="seconds") + "Z",
+    # The kick-off's time, to the millisecond: what a client sends as the next `_since` (what was
+    # stored between the kick-off and the job's run is in this export and in the next one too).
+    return {"transactionTime": export.created_at.isoformat(timespec="milliseconds") + "Z",
             "request": export.request_url, "requiresAccessToken": True,
             "output": [{"type": f["type"], "url": f"{base_url}/$export-file/{export.id}/{f['type']}.ndjson",
                         "count": f["count"]} for f in export.file_list],

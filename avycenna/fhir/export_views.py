@@ -1,11 +1,14 @@
-"""/fhir/R4/Patient/$export (Bulk Data, async): kick-off, status/manifest, cancel, file download."""
+"""Bulk Data (async): the kick-offs (`Patient/$export`, `Group/{id}/$export`, the system
+`$export`), status/manifest, cancel, file download; and the clinician's Group."""
+from datetime import datetime, timezone
+
 from flask import current_app, g, request, send_file
 
 from avycenna.actor import auth_required, current_user
 from avycenna.errors import fail
-from avycenna.fhir import export
-from avycenna.fhir.responses import base_url, fhir_response
-from avycenna.fhir.search import bad, check_known, one
+from avycenna.fhir import export, patients
+from avycenna.fhir.responses import base_url, fhir_response, searchset
+from avycenna.fhir.search import bad, check_known, instant_range, one
 from avycenna.fhir.views import bp
 from avycenna.http import public_url
 
@@ -18,9 +21,18 @@ def information(text):
             "issue": [{"severity": "information", "code": "informational", "diagnostics": text}]}
 
 
+def requested_since():
+    """`_since` (an instant, e.g. 2026-11-20T08:00:00.123Z) as a naive UTC datetime, or None."""
+    text = one("_since")
+    if text is None:
+        return None
+    lower = instant_range(text, "_since")[0]
+    return datetime.fromtimestamp(lower / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
 def requested_types():
     """`_type` (comma-separated) checked against what an export can hold; default all."""
-    check_known(("_type", "_outputFormat"))
+    check_known(("_type", "_outputFormat", "_since"))
     if one("_outputFormat") not in OUTPUT_FORMATS:
         bad("_outputFormat", "Only application/fhir+ndjson is offered.")
     types = [t.strip() for t in (one("_type") or ",".join(export.EXPORT_TYPES)).split(",") if t.strip()]
@@ -30,15 +42,59 @@ def requested_types():
     return types
 
 
+def start(kind):
+    """A kick-off: `Prefer: respond-async`, `_type`, `_since`, `_outputFormat`; 202 + Content-Location."""
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        fail(400, "Bulk export is asynchronous: send 'Prefer: respond-async'.")
+    types, since = requested_types(), requested_since()
+    job = export.start_export(current_user(), types, public_url(request.full_path.rstrip("?")), kind, since)
+    return fhir_response(information("Export started; poll the Content-Location URL."), 202,
+                         {"Content-Location": f"{base_url()}/$export-status/{job.id}"})
+
+
 @bp.get("/Patient/$export")
 @auth_required()
 def kick_off():
     """Start an export of every patient the caller may see (needs `Prefer: respond-async`)."""
-    if "respond-async" not in request.headers.get("Prefer", ""):
-        fail(400, "Bulk export is asynchronous: send 'Prefer: respond-async'.")
-    job = export.start_export(current_user(), requested_types(), public_url(request.full_path.rstrip("?")))
-    return fhir_response(information("Export started; poll the Content-Location URL."), 202,
-                         {"Content-Location": f"{base_url()}/$export-status/{job.id}"})
+    return start("patient")
+
+
+@bp.get("/$export")
+@auth_required()
+def system_kick_off():
+    """The system export, for admins: every patient the admin may read by the access rule."""
+    if current_user().role != "admin":
+        fail(403, "The system export is for admins; use Patient/$export or your Group's $export.")
+    return start("system")
+
+
+@bp.get("/Group/<group_id>/$export")
+@auth_required()
+def group_kick_off(group_id):
+    """Export a clinician's own Group ("my patients": those their active grants cover)."""
+    export.own_group(current_user(), group_id)
+    return start("group")
+
+
+@bp.get("/Group/<group_id>")
+@auth_required()
+def read_group(group_id):
+    """A clinician's Group: their patients (those an active grant covers); theirs alone."""
+    check_known(())
+    user = current_user()
+    return fhir_response(patients.read_group(user, export.group_id(user), export.own_group(user, group_id)))
+
+
+@bp.get("/Group")
+@auth_required()
+def search_groups():
+    """The caller's Group (a clinician's one; none for anyone else): how a connector finds its id."""
+    check_known(())
+    user = current_user()
+    if user.role != "clinician":
+        return fhir_response(searchset([], None))
+    return fhir_response(searchset([patients.read_group(user, export.group_id(user), export.group_members(user))],
+                                   None))
 
 
 @bp.get("/$export-status/<export_id>")

@@ -10,9 +10,10 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = "http://hl7.org/fhir/StructureDefinition/"  # + profile name
-# Local codes where LOINC has none (sleep stages without a duration code, statistics of a rollup).
+# Local codes where LOINC has none (sleep stages without a duration code).
 SLEEP_STAGE_SYSTEM = "urn:avycenna:fhir:sleep-stage"
-STATISTIC_SYSTEM = "urn:avycenna:fhir:statistic"
+# R4's statistic codes (ValueSet observation-statistics): what a rollup's value and components are.
+STATISTIC_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-statistics"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ObservationCode:
     category: str  # vital-signs | activity | laboratory
     profile: Optional[str] = None  # the R4 vital-signs profile it follows
     cumulative: bool = False  # a rollup adds values up (steps) instead of averaging them
+    short: Optional[str] = None  # the rollup id's prefix (ids are at most 64 characters)
 
     @property
     def loinc_codes(self):
@@ -32,30 +34,32 @@ class ObservationCode:
 
 OBSERVATIONS = {o.type: o for o in (
     ObservationCode("heart_rate", (("8867-4", "Heart rate"),), "/min", "beats/minute", "vital-signs",
-                    "heartrate"),
+                    "heartrate", short="hr"),
     ObservationCode("resting_heart_rate", (("40443-4", "Heart rate --resting"),), "/min", "beats/minute",
-                    "vital-signs"),
+                    "vital-signs", short="rhr"),
     ObservationCode("heart_rate_variability",
                     (("80404-7", "R-R interval.standard deviation (Heart rate variability)"),),
-                    "ms", "ms", "vital-signs"),
+                    "ms", "ms", "vital-signs", short="hrv"),
     ObservationCode("steps", (("55423-8", "Number of steps in unspecified time Pedometer"),), "{steps}",
-                    "steps", "activity", cumulative=True),
+                    "steps", "activity", cumulative=True, short="steps"),
     ObservationCode("distance", (("55430-3", "Walking distance unspecified time Pedometer"),), "m", "m",
-                    "activity", cumulative=True),
+                    "activity", cumulative=True, short="dist"),
     ObservationCode("active_energy", (("41981-2", "Calories burned"),), "kcal", "kcal", "activity",
-                    cumulative=True),
+                    cumulative=True, short="energy"),
     ObservationCode("oxygen_saturation",
                     (("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-                     ("2708-6", "Oxygen saturation in Arterial blood")), "%", "%", "vital-signs", "oxygensat"),
+                     ("2708-6", "Oxygen saturation in Arterial blood")), "%", "%", "vital-signs", "oxygensat",
+                    short="spo2"),
     ObservationCode("respiratory_rate", (("9279-1", "Respiratory rate"),), "/min", "breaths/minute",
-                    "vital-signs", "resprate"),
+                    "vital-signs", "resprate", short="rr"),
     ObservationCode("body_temperature", (("8310-5", "Body temperature"),), "Cel", "C", "vital-signs",
-                    "bodytemp"),
-    ObservationCode("body_weight", (("29463-7", "Body weight"),), "kg", "kg", "vital-signs", "bodyweight"),
+                    "bodytemp", short="temp"),
+    ObservationCode("body_weight", (("29463-7", "Body weight"),), "kg", "kg", "vital-signs", "bodyweight",
+                    short="weight"),
     ObservationCode("blood_pressure", (("85354-9", "Blood pressure panel with all children optional"),),
-                    "mm[Hg]", "mmHg", "vital-signs", "bp"),
+                    "mm[Hg]", "mmHg", "vital-signs", "bp", short="bp"),
     ObservationCode("blood_glucose", (("2339-0", "Glucose [Mass/volume] in Blood"),), "mg/dL", "mg/dL",
-                    "laboratory"),
+                    "laboratory", short="glucose"),
     # Sleep: one Observation per interval, its duration in minutes, coded by stage (SLEEP_STAGES).
     ObservationCode("sleep", (("93832-4", "Sleep duration"),), "min", "min", "activity"),
     # Workouts (once the importer stores them): the activity as the value, measures as components.
@@ -106,6 +110,9 @@ def stages_for_code(token):
     system, _, code = token.rpartition("|")
     return {stage for stage, (stage_system, stage_code, _) in SLEEP_STAGES.items()
             if code == stage_code and (not system or system == stage_system)}
+
+
+ROLLUP_TYPES = {spec.short: spec.type for spec in OBSERVATIONS.values() if spec.short}
 
 
 def types_for_category(token):

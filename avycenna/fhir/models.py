@@ -28,6 +28,8 @@ class FhirExport(BaseModel):
     updated_at = DateTimeField(default=utcnow)  # heartbeat while running
     finished_at = DateTimeField(null=True)
     expires_at = DateTimeField(null=True, index=True)  # files deleted after this
+    kind = CharField(max_length=16, default="patient")  # patient | group | system: see export.KINDS
+    since = DateTimeField(null=True)  # `_since`: only resources changed after this (naive UTC)
 
     @property
     def file_list(self):

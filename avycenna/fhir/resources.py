@@ -32,6 +32,7 @@ def reference(resource_type, our_id):
 def patient(row):
     resource = {"resourceType": "Patient", "id": str(row.id),
                 "meta": {"lastUpdated": isoformat(row.updated_at)},
+                "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{row.id}"}],
                 "active": row.archived_at is None,
                 "name": [{"use": "usual", "text": row.name}],
                 "birthDate": row.date_of_birth.isoformat()}
@@ -126,18 +127,39 @@ def _workout(resource, value):
         resource["component"] = components
 
 
+BUCKET_TEXT = {"hour": "per hour", "day": "per day (UTC)"}
+
+
+def rollup_id(type_name, patient_id, bucket, start_ms):
+    """`hr-h1763625600000-<patient hex>`: type, hour or day, the period's start, the patient
+    (at most 57 characters; `parse_rollup_id` reads it back)."""
+    return f"{OBSERVATIONS[type_name].short}-{bucket[0]}{start_ms}-{patient_hex(patient_id)}"
+
+
+def patient_hex(patient_id):
+    return str(patient_id).replace("-", "")
+
+
 def rollup_observation(type_name, patient_id, bucket, item, start_ms, size_ms):
     """An hourly or daily rollup (from the summary service) as an Observation over that period.
 
-    The value is the mean (the total for steps, distance, energy); count, minimum and
-    maximum travel as components with local statistic codes.
+    It says what it is, so nobody reads it as one measurement: `code.text` names the statistic
+    and period ("Heart rate, mean per hour"), `method` carries R4's statistic code (`average`,
+    or `sum` for steps, distance and energy) and count, minimum and maximum travel as components
+    coded with the same code system; `effectivePeriod` is the hour or day. It claims no
+    vital-signs profile (those describe a single measurement).
     """
     spec = OBSERVATIONS[type_name]
-    observation_id = f"{type_name.replace('_', '-')}-{bucket}-{start_ms}-{str(patient_id).replace('-', '')[:12]}"
-    resource = _base_observation(spec, observation_id, patient_id, None)
-    resource["effectivePeriod"] = {"start": ms_to_iso(start_ms), "end": ms_to_iso(start_ms + size_ms)}
-    count = {"code": {"coding": [coding(STATISTIC_SYSTEM, "count", "Number of samples")]},
-             "valueInteger": item["count"]}
+    statistic = ("sum", "Sum", "total") if spec.cumulative else ("average", "Average", "mean")
+    name = spec.codes[0][1]
+    resource = {"resourceType": "Observation", "id": rollup_id(type_name, patient_id, bucket, start_ms),
+                "status": "final", "category": _observation_head(type_name)["category"],
+                "code": concept(spec.codes, f"{name}, {statistic[2]} {BUCKET_TEXT[bucket]}"),
+                "subject": reference("Patient", patient_id),
+                "effectivePeriod": {"start": ms_to_iso(start_ms), "end": ms_to_iso(start_ms + size_ms)},
+                "method": {"coding": [coding(STATISTIC_SYSTEM, statistic[0], statistic[1])],
+                           "text": f"{statistic[1]} of {item['count']} samples {BUCKET_TEXT[bucket]}"}}
+    count = {"code": {"coding": [coding(STATISTIC_SYSTEM, "count", "Count")]}, "valueInteger": item["count"]}
     if type_name == "blood_pressure":
         resource["component"] = _bp_components(round(item["mean"], 4), round(item["diastolic"]["mean"], 4))
         resource["component"].append(count)
@@ -167,6 +189,15 @@ def encounter(row, reason=None):
         resource["participant"] = [{"individual": {"display": row.clinician.name or "Clinician"}}]
     if reason:
         resource["reasonCode"] = [{"text": reason}]
+    return resource
+
+
+def group(group_id, clinician, member_ids):
+    """A clinician's "my patients": every patient an active grant of theirs covers, as references."""
+    resource = {"resourceType": "Group", "id": group_id, "type": "person", "actual": True,
+                "name": f"Patients of {clinician.name}" if clinician.name else "My patients", "quantity": len(member_ids)}
+    if member_ids:
+        resource["member"] = [{"entity": reference("Patient", pid)} for pid in member_ids]
     return resource
 
 

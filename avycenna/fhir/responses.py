@@ -59,5 +59,11 @@ def page_url(token):
 
 
 def searchset(found, next_token):
+    """A page of results; `found` an int is the `_count=0` answer: the total, no entries."""
+    if isinstance(found, int):
+        body = bundle("searchset", [], page_url(None))
+        del body["entry"]
+        body["total"] = found
+        return body
     return bundle("searchset", [(full_url(r), r) for r in found], page_url(request.args.get("cursor")),
                   page_url(next_token) if next_token is not None else None)

@@ -30,6 +30,7 @@ EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)  # the first instant a Python 
 END = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)  # the last instant, itself allowed
 COMMON = ("_count", "cursor", "_format")
 JSON_FORMATS = ("json", "application/json", "application/fhir+json")
+ACCEPTED = ("application/fhir+json", "application/json", "application/json+fhir")
 
 
 def bad(name, msg):
@@ -39,9 +40,19 @@ def bad(name, msg):
     raise error
 
 
-def check_known(allowed):
-    if request.args.get("_format", "json") not in JSON_FORMATS:
+def check_format():
+    """406 unless the request accepts JSON: `_format` (json, application/json,
+    application/fhir+json) and the `Accept` header (which may also allow anything, */*)."""
+    formats = request.args.getlist("_format")
+    if any(value.strip() not in JSON_FORMATS for value in formats):
         fail(406, "Only JSON is offered (_format=json or application/fhir+json).")
+    if formats or not request.headers.get("Accept", "").strip():
+        return  # _format overrides the Accept header (FHIR http.html#mime-type)
+    if request.accept_mimetypes.best_match(ACCEPTED) is None:
+        fail(406, "Only JSON is offered: accept application/fhir+json (or application/json).")
+
+
+def check_known(allowed):
     if "handling=lenient" in request.headers.get("Prefer", "").replace(" ", ""):
         return
     for name in request.args:
@@ -58,12 +69,14 @@ def one(name, required=False):
     return values[0].strip() if values else None
 
 
-def count():
+def count(allow_zero=True):
+    """`_count`: the page size; 0 (a search's total only, as FHIR allows) unless `allow_zero` is off."""
     raw = one("_count")
     if raw is None:
         return DEFAULT_COUNT
-    if not COUNT.match(raw) or not 1 <= int(raw) <= MAX_COUNT:
-        bad("_count", f"_count must be a whole number from 1 to {MAX_COUNT}.")
+    low = 0 if allow_zero else 1
+    if not COUNT.match(raw) or not low <= int(raw) <= MAX_COUNT:
+        bad("_count", f"_count must be a whole number from {low} to {MAX_COUNT}.")
     return int(raw)
 
 
@@ -107,6 +120,48 @@ def instant_range(text, name):
     lower = min(_ms(value), END_MS - 1)  # the float can round 9999-12-31T23:59:59.9999995 up to the end
     step = 1 if value.microsecond else (SECOND_MS if text.count(":") >= 2 else 60 * SECOND_MS)
     return lower, min(lower + step, END_MS)
+
+
+def date_filters(name="date"):
+    """[(prefix, lower_ms, upper_ms)] of every `name` parameter: the prefix and the range the
+    value names (2026-11-20 is that whole day, [lower, upper)). `match_range` applies them."""
+    found = []
+    for raw in request.args.getlist(name):
+        prefix, text = (raw[:2], raw[2:]) if raw[:2] in PREFIXES else ("eq", raw)
+        lower, upper = instant_range(text.strip(), name)
+        found.append((prefix, lower, upper))
+    return found
+
+
+def range_conditions(filters, start, end):
+    """FHIR's rule for a target with a range [start, end) (a Period, a day, an instant as one
+    millisecond) against date filters: eq — the search range contains the target; ge — the
+    target reaches the search value or later (end > lower); gt — it reaches past the search
+    range (end > upper); le — it begins before the search range ends (start < upper); lt — it
+    begins before the search value (start < lower). So an interval is found by overlap: a sleep
+    from 23:10 to 00:10 is found by `ge` the next day. `start`/`end` may be numbers or SQL
+    expressions; returns the conditions (all must hold)."""
+    conditions = []
+    for prefix, lower, upper in filters:
+        if prefix == "eq":
+            conditions += [start >= lower, end <= upper]
+        elif prefix == "ge":
+            conditions.append(end > lower)
+        elif prefix == "gt":
+            conditions.append(end > upper)
+        elif prefix == "le":
+            conditions.append(start < upper)
+        else:  # lt
+            conditions.append(start < lower)
+    return conditions
+
+
+def start_before(filters):
+    """The least upper bound on a target's start the filters imply (for an index range)."""
+    bound = FAR_FUTURE_MS + 1
+    for prefix, lower, upper in filters:
+        bound = min(bound, lower if prefix == "lt" else upper if prefix in ("eq", "le") else bound)
+    return bound
 
 
 def date_bounds(name="date"):
@@ -160,13 +215,66 @@ def observation_search():
         pid = patient_id()
     types = _token_types("code", types_for_code) & _token_types("category", types_for_category)
     start_ms, end_ms = date_bounds()
+    dates = date_filters()
     bucket = rollup()
     if bucket and types and types <= set(NOT_ROLLED_UP):
         bad("rollup", "Sleep and workouts are not rolled up; search them without 'rollup'.")
     if bucket:
         types -= set(NOT_ROLLED_UP)
     return {"patient_id": pid, "types": sorted(types), "stages": sleep_stages(), "start_ms": start_ms,
-            "end_ms": end_ms, "rollup": bucket, "count": count(), "cursor": one("cursor")}
+            "end_ms": end_ms, "dates": dates, "rollup": bucket, "count": count(), "cursor": one("cursor")}
+
+
+# Patient search --------------------------------------------------------------------------------
+
+STRINGS = ("name", "family", "given")
+STRING_MODIFIERS = ("", ":exact", ":contains")
+GENDER_CODES = {"female": ("female",), "male": ("male",), "other": ("intersex",), "unknown": ("unknown",)}
+PATIENT_PARAMS = ("_id", "identifier", "birthdate", "gender") + tuple(
+    name + modifier for name in STRINGS for modifier in STRING_MODIFIERS)
+IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"  # a Patient's identifier: its id as urn:uuid:…
+
+
+def _tokens(name):
+    """Every `name` parameter as a list of its comma-separated values (each parameter: any of them)."""
+    lists = []
+    for raw in request.args.getlist(name):
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if not values:
+            bad(name, f"'{name}' needs a value.")
+        lists.append(values)
+    return lists
+
+
+def _identifier_ids(token):
+    system, bar, value = token.rpartition("|")
+    if bar and system not in ("", IDENTIFIER_SYSTEM):
+        return set()
+    return {value[len("urn:uuid:"):]} if value.startswith("urn:uuid:") else set()
+
+
+def patient_search():
+    """The Patient search: `_id`, `identifier` (`urn:ietf:rfc:3986|urn:uuid:{id}`), `name`,
+    `family`, `given` (each `:exact` or `:contains` too), `birthdate` (with prefixes), `gender`,
+    `_count`, cursor. Repeated parameters all apply (and); commas within one are or."""
+    check_known(PATIENT_PARAMS)
+    ids = None
+    for values in _tokens("_id"):
+        ids = set(values) if ids is None else ids & set(values)
+    for values in _tokens("identifier"):
+        found = set().union(*(_identifier_ids(v) for v in values))
+        ids = found if ids is None else ids & found
+    genders = None
+    for values in _tokens("gender"):
+        unknown = [v for v in values if v not in GENDER_CODES]
+        if unknown:
+            bad("gender", f"gender is one of {', '.join(GENDER_CODES)}.")
+        found = {sex for v in values for sex in GENDER_CODES[v]}
+        genders = found if genders is None else genders & found
+    strings = [(name, modifier or ":starts", [v.casefold() for v in values])
+               for name in STRINGS for modifier in STRING_MODIFIERS for values in _tokens(name + modifier)]
+    return {"ids": ids, "genders": genders, "strings": strings, "birthdate": date_filters("birthdate"),
+            "count": count(), "cursor": one("cursor")}
 
 
 def everything_search():
@@ -174,4 +282,4 @@ def everything_search():
     check_known(("start", "end"))
     start_ms = instant_range(one("start"), "start")[0] if one("start") else 0
     end_ms = instant_range(one("end"), "end")[1] if one("end") else FAR_FUTURE_MS
-    return {"start_ms": start_ms, "end_ms": end_ms, "count": count(), "cursor": one("cursor")}
+    return {"start_ms": start_ms, "end_ms": end_ms, "count": count(allow_zero=False), "cursor": one("cursor")}

@@ -6,22 +6,28 @@ that span several queries (sample types, the sections of `$everything`) are chai
 cursor is (which part, the key inside it), and each part is read one type at a time so its
 query follows the (patient, type, start) index instead of sorting every later row.
 """
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from peewee import fn
+from peewee import Case, fn
 
+from avycenna.access import require_patient_access
 from avycenna.audit.service import grant_details, record
 from avycenna.encounters.models import Encounter, EncounterQuery, Message
 from avycenna.fhir import resources
-from avycenna.fhir.mapping import OBSERVATIONS
+from avycenna.errors import DENIED, fail
+from avycenna.fhir.mapping import OBSERVATIONS, ROLLUP_TYPES
+from avycenna.fhir.search import range_conditions, start_before
 from avycenna.pagination import keyset_page
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.clock import iso_to_ms
 from avycenna.wearables.service import DAY_MS, HOUR_MS, summary
 
 BATCH = 1000  # rows per keyset query when iterating a whole section
+YEAR_ONE_MS = 62_135_596_800_000  # 0001-01-01 to 1970-01-01, in ms: a whole number of days
 
 
 def parse_iso(text):
@@ -53,14 +59,29 @@ def nothing(limit, after):
     return [], None
 
 
-def observation_rows(patient, type_name, start_ms, end_ms, stages=None):
-    """Stored samples of a type in a time range (sleep: only `stages`, when given)."""
+def sample_end():
+    """A sample's range ends here: its end, or a point's one millisecond."""
+    s = WearableSample
+    return Case(None, [(s.end_ms > s.start_ms, s.end_ms)], s.start_ms + 1)
+
+
+def observation_rows(patient, type_name, start_ms, end_ms, stages=None, dates=None, since=None):
+    """Stored samples of a type that start in [start_ms, end_ms) — or, given search `dates`,
+    whose interval matches them by FHIR's range rule (overlap; `search.range_conditions`) —
+    (sleep: only `stages`, when given; `since`: only those stored after that epoch ms)."""
     from avycenna.wearables.types import STAGE_CODE
 
     s = WearableSample
     query = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail)
-             .where((s.patient == patient) & (s.type == type_name) & (s.start_ms >= start_ms)
-                    & (s.start_ms < end_ms)))
+             .where((s.patient == patient) & (s.type == type_name)))
+    if dates:
+        for condition in range_conditions(dates, s.start_ms, sample_end()):
+            query = query.where(condition)
+        query = query.where(s.start_ms < start_before(dates))  # the index's range
+    else:
+        query = query.where((s.start_ms >= start_ms) & (s.start_ms < end_ms))
+    if since is not None:
+        query = query.where(s.received_ms > since)
     if type_name == "sleep" and stages is not None:
         query = query.where(s.value.in_([STAGE_CODE[stage] for stage in stages]))
     return query.namedtuples()  # plain rows: building a model instance per sample costs more than the FHIR
@@ -69,13 +90,13 @@ def observation_rows(patient, type_name, start_ms, end_ms, stages=None):
 SAMPLE_KEY = (WearableSample.start_ms, WearableSample.id)
 
 
-def observations_page(patient, types, start_ms, end_ms, limit, cursor=None, stages=None):
+def observations_page(patient, types, start_ms, end_ms, limit, cursor=None, stages=None, dates=None, since=None):
     """([Observation], next cursor or None) of raw samples: type by type (the mapping's order),
     oldest first within a type."""
     def part(type_name):
         def fetch(n, after):
-            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms, stages), SAMPLE_KEY,
-                                         n, after)
+            rows, next_key = keyset_page(observation_rows(patient, type_name, start_ms, end_ms, stages, dates, since),
+                                         SAMPLE_KEY, n, after)
             return [resources.observation(row, patient.id) for row in rows], next_key
         return fetch if type_name in types else nothing
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
@@ -113,23 +134,123 @@ def rollups_page(patient, types, bucket, start_ms, end_ms, limit, cursor=None):
     return chained_page([part(type_name) for type_name in OBSERVATIONS], limit, cursor)
 
 
+def count_observations(patient, query):
+    """How many Observations the search would return (`_count=0`): samples, or rolled-up periods."""
+    types = query["types"]
+    if not types:
+        return 0
+    if query["rollup"]:
+        size = HOUR_MS if query["rollup"] == "hour" else DAY_MS
+        h = WearableHourly
+        total = 0
+        for type_name in types:  # a period holds one Observation per type
+            # Integer division of a positive number (shifted by whole days from year 1 to 1970,
+            # so no sample is negative) is the period on both databases (`%` is LIKE in peewee).
+            total += (h.select(fn.COUNT(fn.DISTINCT((h.hour_ms + YEAR_ONE_MS) / size)))
+                      .where((h.patient == patient) & (h.type == type_name)
+                             & (h.hour_ms >= query["start_ms"] - query["start_ms"] % size)
+                             & (h.hour_ms < query["end_ms"])).scalar() or 0)
+        return total
+    return sum(observation_rows(patient, type_name, query["start_ms"], query["end_ms"], query.get("stages"),
+                                query.get("dates")).count() for type_name in types)
+
+
 def search_observations(patient, query, after):
-    """One page of an Observation search (raw or rolled up), audited."""
+    """One page of an Observation search (raw or rolled up), audited. `_count=0`: (total, None)."""
+    if query["count"] == 0:
+        total = count_observations(patient, query)
+        record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
+               rollup=query["rollup"], returned=0, total=total, **grant_details())
+        return total, None
     if query["rollup"]:
         found, next_key = rollups_page(patient, query["types"], query["rollup"], query["start_ms"],
                                        query["end_ms"], query["count"], after)
     else:
         found, next_key = observations_page(patient, query["types"], query["start_ms"], query["end_ms"],
-                                            query["count"], after, query.get("stages"))
+                                            query["count"], after, query.get("stages"), query.get("dates"))
     record("fhir.observation.search", patient_id=patient.id, target_type="wearables", types=query["types"],
            rollup=query["rollup"], returned=len(found), **grant_details())
     return found, next_key
 
 
-def read_patient(patient):
-    record("fhir.patient.read", patient_id=patient.id, target_type="patient", target_id=patient.id,
+# Single reads: every id a search or another resource emits can be read back ----------------
+
+SAMPLE_ID = re.compile(r"^ws-([0-9]{1,18})$")
+ROLLUP_ID = re.compile(r"^([a-z0-9]+)-([hd])([0-9]{1,16})-([0-9a-f]{32})$")
+BUCKETS = {"h": ("hour", HOUR_MS), "d": ("day", DAY_MS)}
+
+
+def not_found():
+    fail(404, DENIED)
+
+
+def _sample_observation(sample_id):
+    s = WearableSample
+    row = (s.select(s.id, s.type, s.source, s.start_ms, s.end_ms, s.value, s.value2, s.detail, s.patient)
+           .where(s.id == int(sample_id)).namedtuples().first())
+    if row is None or row.type not in OBSERVATIONS:
+        not_found()
+    patient = require_patient_access(row.patient, "wearables")
+    return patient, resources.observation(row, patient.id)
+
+
+def _rollup_observation(short, bucket_letter, start, patient_hex):
+    type_name = ROLLUP_TYPES.get(short)
+    bucket, size = BUCKETS[bucket_letter]
+    start_ms = int(start)
+    if type_name is None or start_ms % size:
+        not_found()
+    patient = require_patient_access(str(uuid.UUID(patient_hex)), "wearables")
+    items = [item for item in summary(patient, type_name, bucket, start_ms, start_ms + size)
+             if iso_to_ms(parse_iso(item["start"])) == start_ms]
+    if not items:
+        not_found()
+    return patient, resources.rollup_observation(type_name, patient.id, bucket, items[0], start_ms, size)
+
+
+def read_observation(observation_id):
+    """One Observation by the id a search emitted (a raw sample `ws-…` or an hourly/daily
+    rollup), under the `wearables` scope of its patient; audited. Anything else is a 404."""
+    sample, rollup = SAMPLE_ID.match(observation_id), ROLLUP_ID.match(observation_id)
+    if sample:
+        patient, resource = _sample_observation(sample.group(1))
+    elif rollup:
+        patient, resource = _rollup_observation(*rollup.groups())
+    else:
+        not_found()
+    record("fhir.observation.read", patient_id=patient.id, target_type="wearables", target_id=observation_id,
            **grant_details())
-    return resources.patient(patient)
+    return resource
+
+
+def our_id(fhir_id, prefix):
+    """`enc-7jRtHvBk` → `enc_7jRtHvBk` (our ids: a prefix, `_`, letters and digits); else 404."""
+    if not re.match(rf"^{prefix}-[A-Za-z0-9]{{1,27}}$", fhir_id):
+        not_found()
+    return prefix + "_" + fhir_id[len(prefix) + 1:]
+
+
+def read_encounter(encounter_id):
+    """An Encounter by its FHIR id, under the `encounters` scope of its patient; audited."""
+    row = Encounter.get_or_none(Encounter.id == our_id(encounter_id, "enc"))
+    if row is None or row.patient_id is None:
+        not_found()
+    patient = require_patient_access(row.patient_id, "encounters")
+    record("fhir.encounter.read", patient_id=patient.id, target_type="encounter", target_id=row.id,
+           **grant_details())
+    return resources.encounter(row, _latest_query_text(row))
+
+
+def read_communication(communication_id):
+    """A Communication (a message of an encounter), under the `encounters` scope; audited."""
+    row = Message.get_or_none(Message.id == our_id(communication_id, "msg"))
+    encounter = Encounter.get_or_none(Encounter.id == row.encounter_id) if row is not None else None
+    if encounter is None or encounter.patient_id is None:
+        not_found()
+    patient = require_patient_access(encounter.patient_id, "encounters")
+    record("fhir.communication.read", patient_id=patient.id, target_type="encounter", target_id=encounter.id,
+           message_id=row.id, **grant_details())
+    return resources.communication(row, patient.id)
 
 
 # Sections of a patient's record ($everything and bulk export) ---------------------------------
@@ -138,15 +259,20 @@ def read_patient(patient):
 class Section:
     resource_type: str
     scope: str
-    fetch: Callable  # fetch(patient, window, limit, after) → ([resource], next key or None)
+    # fetch(patient, window, limit, after, since=None) → ([resource], next key or None); `since`
+    # (a naive UTC datetime): only what was stored or changed after it (bulk export's `_since`)
+    fetch: Callable
 
 
-def _patient_section(patient, window, limit, after):
-    return ([] if after else [resources.patient(patient)]), None
+def _patient_section(patient, window, limit, after, since=None):
+    if after or (since is not None and patient.updated_at <= since):
+        return [], None
+    return [resources.patient(patient)], None
 
 
-def _observation_section(patient, window, limit, after):
-    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after)
+def _observation_section(patient, window, limit, after, since=None):
+    since_ms = iso_to_ms(since) if since is not None else None
+    return observations_page(patient, list(OBSERVATIONS), window[0], window[1], limit, after, since=since_ms)
 
 
 ENCOUNTER_KEY = (Encounter.created_at, Encounter.id)
@@ -159,14 +285,18 @@ def _latest_query_text(encounter):
     return row.text if row else None
 
 
-def _encounter_section(patient, window, limit, after):
-    rows, next_key = keyset_page(Encounter.select().where(Encounter.patient == patient), ENCOUNTER_KEY,
-                                 limit, after)
+def _encounter_section(patient, window, limit, after, since=None):
+    query = Encounter.select().where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Encounter.updated_at > since)
+    rows, next_key = keyset_page(query, ENCOUNTER_KEY, limit, after)
     return [resources.encounter(row, _latest_query_text(row)) for row in rows], next_key
 
 
-def _communication_section(patient, window, limit, after):
+def _communication_section(patient, window, limit, after, since=None):
     query = Message.select().join(Encounter).where(Encounter.patient == patient)
+    if since is not None:
+        query = query.where(Message.created_at > since)  # messages are never changed
     rows, next_key = keyset_page(query, MESSAGE_KEY, limit, after)
     return [resources.communication(row, patient.id) for row in rows], next_key
 
@@ -197,11 +327,12 @@ def read_everything(patient, scopes, window, limit, cursor=None):
     return found, next_cursor
 
 
-def iterate_section(section, patient, window=(0, 2 ** 62)):
-    """Every resource of one section, fetched BATCH rows at a time (for bulk export)."""
+def iterate_section(section, patient, window=(0, 2 ** 62), since=None):
+    """Every resource of one section (changed after `since`, when given), fetched BATCH rows at
+    a time (for bulk export)."""
     after = None
     while True:
-        batch, after = section.fetch(patient, window, BATCH, after)
+        batch, after = section.fetch(patient, window, BATCH, after, since)
         yield from batch
         if after is None:
             return

@@ -30,3 +30,22 @@ class WearableImport(BaseModel):
     lease_owner = CharField(max_length=64, null=True)  # the run holding a running import
     lease_expires_at = DateTimeField(null=True)  # renewed by that run alone while it reads
     finished_at = DateTimeField(null=True)
+
+
+class ImportUpload(BaseModel):
+    """A resumable (tus) upload of an export, received in pieces: `offset` bytes of `length` are
+    in the file at `path`. Each piece is written by one request at a time (`writer`, held until
+    `writer_until`), and `offset` moves only by a conditional update from the offset the piece
+    started at. Complete, the file becomes the import `wearable_import` (which owns it then)."""
+    id = CharField(primary_key=True, max_length=32, default=lambda: new_id("upl"))
+    patient = ForeignKeyField(Patient, on_delete="CASCADE")
+    account = ForeignKeyField(User, on_delete="CASCADE")  # who uploads it: the patient's owner
+    filename = CharField(max_length=255)
+    path = CharField(max_length=255, null=True)  # under instance/imports/; None once the import has it
+    length = BigIntegerField()  # Upload-Length
+    offset = BigIntegerField(default=0)  # Upload-Offset: bytes received and stored
+    writer = CharField(max_length=64, null=True)  # the request writing a piece now
+    writer_until = DateTimeField(null=True)
+    wearable_import = ForeignKeyField(WearableImport, null=True, on_delete="SET NULL")  # once complete
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)  # Upload-Expires: deleted, with its bytes, after it

@@ -47,12 +47,24 @@ def upload_file():
 def create(patient, user, path, filename):
     """Record the uploaded file at `path` as a queued import and enqueue it; returns the import."""
     with write_transaction():
-        item = WearableImport.create(patient=patient, account=user, filename=(filename or "export")[:255],
-                                     path=path, bytes_total=os.path.getsize(path))
-        record("wearables.import.create", patient_id=patient.id, target_type="wearable_import",
-               target_id=item.id, bytes=item.bytes_total)
-    jobs.enqueue_safely(run_import, item.id)  # the sweep picks it up if the queue is down
+        item = add(patient, user, path, filename)
+    queue(item)
     return item
+
+
+def add(patient, user, path, filename):
+    """Record the file at `path` as a queued import, inside the caller's write transaction (the
+    import owns the file from now on); the caller hands it to `queue` once committed."""
+    item = WearableImport.create(patient=patient, account=user, filename=(filename or "export")[:255],
+                                 path=path, bytes_total=os.path.getsize(path))
+    record("wearables.import.create", patient_id=patient.id, target_type="wearable_import",
+           target_id=item.id, bytes=item.bytes_total)
+    return item
+
+
+def queue(item):
+    """Hand a recorded import to the job queue (the sweep picks it up if the queue is down)."""
+    jobs.enqueue_safely(run_import, item.id)
 
 
 def get_for_patient(patient, import_id):

@@ -1,10 +1,16 @@
 """Reading an uploaded file straight to disk: never the whole body in memory, never /tmp."""
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 
 from avycenna.errors import fail, validation_error
 from avycenna.imports.service import remove_file, upload_file
+
+
+def multipart_limit():
+    """The largest multipart upload: the export limit, within the server's own body limit (a
+    larger file comes as a resumable upload, in pieces)."""
+    return min(current_app.config["IMPORTS_MAX_CONTENT_LENGTH"], current_app.config["MAX_REQUEST_BODY_SIZE"])
 
 
 def receive_upload(limit):

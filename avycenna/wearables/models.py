@@ -22,6 +22,7 @@ class WearableSample(BaseModel):
     value = DoubleField()  # canonical unit; systolic for blood pressure; a stage code for sleep
     value2 = DoubleField(null=True)  # diastolic for blood pressure
     detail = TextField(null=True)  # JSON: a workout's activity, distance, energy, heart rates
+    received_ms = BigIntegerField(null=True)  # when it was stored (epoch ms), for FHIR's `_since`
 
 
 # No end (or no diastolic) is one value in the key: NULLs would never conflict.

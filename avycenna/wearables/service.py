@@ -16,7 +16,7 @@ from operator import itemgetter
 from peewee import fn
 
 from avycenna.audit.service import grant_details, record
-from avycenna.clock import ms_to_iso
+from avycenna.clock import iso_to_ms, ms_to_iso, utcnow
 from avycenna.db import database, is_sqlite, transaction
 from avycenna.wearables.models import WearableHourly, WearableSample
 from avycenna.wearables.sources import source_id
@@ -105,12 +105,17 @@ def first_of_each(rows):
 
 
 _IDENTITY_ITEMS = itemgetter(0, 1, 2, 3, 4)
-# Samples are inserted with the row's own items first, then the batch's patient and source.
-ROW_COLUMNS = ("type", "start_ms", "end_ms", "value", "value2", "detail", "patient_id", "source")
+# Samples are inserted with the row's own items first, then the batch's patient, source and the
+# time it was stored (epoch ms: what FHIR's incremental export, `_since`, asks about).
+ROW_COLUMNS = ("type", "start_ms", "end_ms", "value", "value2", "detail", "patient_id", "source", "received_ms")
+
+
+def received_ms():
+    return iso_to_ms(utcnow())
 
 
 def _params(patient_key, source, rows):
-    tail = (patient_key, source)
+    tail = (patient_key, source, received_ms())
     if max(map(len, rows), default=5) == 5:
         tail = (None, *tail)
         return [row + tail for row in rows]
@@ -142,7 +147,7 @@ def _copy_field(text):
 
 def _copy_rows(patient_key, source, rows):
     """COPY the rows into wearable_sample (PostgreSQL): one round trip, no per-row SQL."""
-    tail = f"\t{patient_key}\t{_copy_field(source)}\n"
+    tail = f"\t{patient_key}\t{_copy_field(source)}\t{received_ms()}\n"
     if max(map(len, rows), default=5) == 5 and all(r[2] is None and r[4] is None for r in rows):
         text = "".join([f"{t}\t{s}\t\\N\t{v!r}\t\\N\t\\N{tail}" for t, s, _, v, _ in rows])
     else:
@@ -306,9 +311,10 @@ def ingest(patient, source, rows, user_id=None):
     new = insert_new(key, source, rows)
     add_to_rollup(key, new, source)
     checkpoint = checkpoints(key, source, set(map(itemgetter(0), rows)))
-    record("wearables.ingest", patient_id=patient.id, target_type="wearables", source=source,
+    sent_by = source_id(patient, source)  # the log and events name the source, never its device's words
+    record("wearables.ingest", patient_id=patient.id, target_type="wearable_source", target_id=sent_by,
            received=len(rows), inserted=len(new), user_id=user_id)
-    emit_ingested(patient, source_id(patient, source), new, duplicates=len(rows) - len(new))
+    emit_ingested(patient, sent_by, new, duplicates=len(rows) - len(new))
     return {"inserted": len(new), "duplicates": len(rows) - len(new), "checkpoint": checkpoint,
             "inserted_by_type": Counter(map(itemgetter(0), new))}
 

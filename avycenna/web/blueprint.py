@@ -14,9 +14,10 @@ from avycenna.web.security import add_security_headers
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
 csrf = CSRFProtect()
-# Upload views check the CSRF token themselves, after the file is streamed to disk
-# (request.form would buffer it).
-UPLOAD_ENDPOINTS = ("web.upload_import",)
+# Upload views check the CSRF token themselves: the multipart one after the file is streamed to
+# disk (request.form would buffer it), the resumable (tus) ones from their X-CSRFToken header
+# (the form check would read a piece's body, over MAX_CONTENT_LENGTH, as a form).
+UPLOAD_ENDPOINTS = ("web.upload_import", "web.create_import_upload", "web.import_upload")
 
 
 def page_limit():
