@@ -18,7 +18,8 @@ from avycenna.api_keys.service import resolve_key, touch
 from avycenna.auth.tokens import decode_access_token
 from avycenna.auth.users import user_by_id
 from avycenna.errors import ApiError, fail
-from avycenna.oauth.service import ACCESS_PREFIX, MCP_PATH, REFRESH_PREFIX, challenge_header, resolve_access_token
+from avycenna.oauth.common import ACCESS_PREFIX, MCP_PATH, REFRESH_PREFIX, challenge_header
+from avycenna.oauth.service import resolve_access_token
 
 AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="avycenna"'}
 

@@ -110,7 +110,7 @@ def backend_token(app, client, clinician):
     from joserfc.jwk import ECKey
 
     from avycenna.db import database
-    from avycenna.oauth.service import register_backend_client
+    from avycenna.oauth.backend import register_backend_client
 
     key = ECKey.generate_key("P-384", parameters={"kid": "ec-1"})
     with app.app_context(), database.obj.connection_context():

@@ -98,7 +98,7 @@ def test_periods_still_cover_what_they_name(client, pid, holder):
         assert sorted(values(found)) == expected, date
 
 
-@pytest.mark.parametrize("count", ["9" * 5000, "99999999999999999999", "\u00b2", "\uff11\uff10", "-1", "0", "1001",
+@pytest.mark.parametrize("count", ["9" * 5000, "99999999999999999999", "\u00b2", "\uff11\uff10", "-1", "1001",
                                    "1e3", " 5x"])
 def test_a_count_that_is_not_a_small_number_is_a_400(client, pid, holder, stranger, count):
     for headers in (holder[1], stranger):
@@ -106,6 +106,14 @@ def test_a_count_that_is_not_a_small_number_is_a_400(client, pid, holder, strang
         assert issue["expression"] == ["_count"]
         issue = outcome(client.get(f"/fhir/R4/Patient/{pid}/$everything?_count={quote(count)}", headers=headers), 400)
         assert issue["expression"] == ["_count"]
+
+
+def test_count_zero_is_a_total_for_a_search_and_a_400_for_everything(client, pid, holder):
+    """FHIR's `_count=0` asks a search for its total only; `$everything` pages, so 0 is no page size."""
+    body = client.get(f"/fhir/R4/Observation?patient={pid}&_count=0", headers=holder[1]).get_json()
+    assert body["resourceType"] == "Bundle" and "entry" not in body and isinstance(body["total"], int)
+    issue = outcome(client.get(f"/fhir/R4/Patient/{pid}/$everything?_count=0", headers=holder[1]), 400)
+    assert issue["expression"] == ["_count"]
 
 
 def test_every_413_under_fhir_is_an_operation_outcome(live_server, holder):

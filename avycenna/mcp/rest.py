@@ -14,7 +14,7 @@ import json
 from mcp.server.mcpserver.exceptions import ToolError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from avycenna.oauth.service import VIA_MCP
+from avycenna.oauth.common import VIA_MCP
 from avycenna.ratelimit import ALREADY_SPENT
 
 # Headers a tool call carries over from the MCP HTTP request (the credential and tracing).

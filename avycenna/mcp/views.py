@@ -26,7 +26,7 @@ from avycenna import jsonbody
 from avycenna.errors import fail
 from avycenna.mcp.tools import ACCOUNT_TOOLS
 from avycenna.mcp.transport import PATH, origin_allowed
-from avycenna.oauth.service import challenge_header
+from avycenna.oauth.common import challenge_header
 
 bp = Blueprint("mcp", __name__)
 

@@ -19,7 +19,7 @@ def add_backend_client(owner_email, name, jwks_file, scope):
     """Register a backend client (client credentials with a private_key_jwt assertion) for a clinician;
     prints its client_id."""
     from avycenna.auth.users import find_user_by_email
-    from avycenna.oauth.service import register_backend_client
+    from avycenna.oauth.backend import register_backend_client
 
     text = jwks_file.read(64 * 1024 + 1)
     if len(text) > 64 * 1024:
@@ -33,7 +33,7 @@ def add_backend_client(owner_email, name, jwks_file, scope):
 @click.argument("client_id")
 def disable_client_command(client_id):
     """Disable a client: its tokens stop working on their next request."""
-    from avycenna.oauth.service import disable_client
+    from avycenna.oauth.backend import disable_client
 
     with database.obj.connection_context():
         if not disable_client(client_id):

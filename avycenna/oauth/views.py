@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from avycenna.blueprint import Blueprint
 from avycenna.errors import register_error_format
-from avycenna.oauth import service
+from avycenna.oauth import authorization, metadata
 from avycenna.ratelimit import config_limit, ip_key, limiter
 
 blp = Blueprint("oauth_metadata", __name__, url_prefix="/.well-known",
@@ -69,7 +69,7 @@ class ServerMetadata(MethodView):
     @blp.response(200, ServerMetadataSchema)
     def get(self):
         """The authorization server's metadata (RFC 8414): its endpoints, scopes and methods."""
-        return service.server_metadata()
+        return metadata.server_metadata()
 
 
 @blp.route("/oauth-protected-resource")
@@ -77,7 +77,7 @@ class ResourceMetadata(MethodView):
     @blp.response(200, ResourceMetadataSchema)
     def get(self):
         """`/mcp` as a protected resource (RFC 9728): which authorization server issues its tokens."""
-        return service.resource_metadata()
+        return metadata.resource_metadata()
 
 
 @blp.route("/oauth-protected-resource/mcp")
@@ -85,29 +85,29 @@ class McpResourceMetadata(MethodView):
     @blp.response(200, ResourceMetadataSchema)
     def get(self):
         """The same document at the path-suffixed address RFC 9728 and MCP clients try first."""
-        return service.resource_metadata()
+        return metadata.resource_metadata()
 
 
 @bp.post("/token")
 def token():
     """RFC 6749 token endpoint: `authorization_code` (with the PKCE verifier) and `refresh_token`."""
-    return service.server().create_token_response()
+    return authorization.server().create_token_response()
 
 
 @bp.post("/register")
 @limiter.limit(config_limit("OAUTH_REGISTER_RATE_LIMIT"), key_func=ip_key, override_defaults=False)
 def register():
     """RFC 7591 dynamic client registration (open, bounded)."""
-    return service.server().create_endpoint_response("client_registration")
+    return authorization.server().create_endpoint_response("client_registration")
 
 
 @bp.post("/revoke")
 def revoke():
     """RFC 7009 token revocation."""
-    return service.server().create_endpoint_response("revocation")
+    return authorization.server().create_endpoint_response("revocation")
 
 
 @smart.get("/fhir/R4/.well-known/smart-configuration")
 def smart_configuration():
     """SMART's discovery document for the FHIR endpoint: how a backend client gets a token."""
-    return jsonify(service.smart_configuration())
+    return jsonify(metadata.smart_configuration())

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, OAuth2Error
 from flask import flash, redirect, render_template, request, url_for
 
-from avycenna.oauth import service as oauth
+from avycenna.oauth import authorization, common, flows, service as oauth
 from avycenna.web.blueprint import bp
 from avycenna.web.errors import error_page
 from avycenna.web.patients import own_patients
@@ -35,7 +35,7 @@ def _refused(server, grant_request, error):
 def _granted_scope(grant, resource):
     """The scopes asked for, each one a person may grant here for `resource` (`invalid_scope`
     otherwise), that this client registered for."""
-    scope = oauth.person_scope(grant.request.payload.scope, resource)
+    scope = flows.person_scope(grant.request.payload.scope, resource)
     if grant.client.row.scope:
         scope = grant.client.get_allowed_scope(scope)
     if not scope:
@@ -53,18 +53,18 @@ def _chosen_patient(user, patients):
 @signin_required()
 def oauth_authorize():
     """Authorization code with PKCE: the consent page (GET), the person's decision (POST)."""
-    server, user = oauth.server(), page_user()
+    server, user = authorization.server(), page_user()
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _refused(server, server.create_oauth2_request(None), error)
     try:
-        resource = oauth.authorize_resource(grant.request)
+        resource = flows.authorize_resource(grant.request)
         scope = _granted_scope(grant, resource)
     except OAuth2Error as error:
         error.redirect_uri, error.state = grant.redirect_uri, grant.request.payload.state
         return _refused(server, grant.request, error)
-    patients, pick = own_patients(user), oauth.needs_patient(scope)
+    patients, pick = own_patients(user), flows.needs_patient(scope)
     error = None
     if request.method == "POST":
         if request.form.get("decision") != "allow":
@@ -76,7 +76,7 @@ def oauth_authorize():
         error = "Choose the patient this app is about."
     page = render_template("web/oauth_consent.html", client=grant.client.row, scopes=oauth.scope_words(scope),
                            patients=patients, pick=pick, error=error, user=user, resource=resource,
-                           redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=oauth.connection_expiry())
+                           redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=common.connection_expiry())
     # Chromium applies form-action to the redirect that follows the form: allow the client's.
     policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'",
                                              f"form-action 'self' {_origin(grant.redirect_uri)}")

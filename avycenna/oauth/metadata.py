@@ -1,0 +1,60 @@
+"""The metadata documents: the authorization server's (RFC 8414), each protected resource's
+(RFC 9728) and SMART's configuration, from what the server supports."""
+from avycenna.http import public_url
+from avycenna.oauth.backend import PrivateKeyJWT
+from avycenna.oauth.common import (
+    ASSERTION_ALGORITHMS, AUTH_METHODS, BACKEND_SCOPES, DEFAULT_SCOPE, GRANT_TYPES, PATIENT_SCOPES, SCOPES, issuer,
+    mcp_resource
+)
+
+
+def server_metadata():
+    """RFC 8414 authorization server metadata."""
+    return {
+        "issuer": issuer(),
+        "authorization_endpoint": public_url("/oauth/authorize"),
+        "token_endpoint": public_url("/oauth/token"),
+        "registration_endpoint": public_url("/oauth/register"),
+        "revocation_endpoint": public_url("/oauth/revoke"),
+        "scopes_supported": list(SCOPES) + list(PATIENT_SCOPES) + list(BACKEND_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": GRANT_TYPES,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS + [PrivateKeyJWT.CLIENT_AUTH_METHOD],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "service_documentation": public_url("/docs"),
+    }
+
+
+def smart_configuration():
+    """SMART App Launch's `.well-known/smart-configuration` of the FHIR endpoint (backend services)."""
+    return {
+        "issuer": issuer(),
+        "authorization_endpoint": public_url("/oauth/authorize"),
+        "token_endpoint": public_url("/oauth/token"),
+        "registration_endpoint": public_url("/oauth/register"),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS + [PrivateKeyJWT.CLIENT_AUTH_METHOD],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "scopes_supported": list(PATIENT_SCOPES) + ["offline_access"] + list(BACKEND_SCOPES),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "revocation_endpoint": public_url("/oauth/revoke"),
+        "capabilities": ["launch-standalone", "client-public", "client-confidential-symmetric",
+                         "client-confidential-asymmetric", "context-standalone-patient", "permission-patient",
+                         "permission-offline", "permission-v1", "permission-v2"],
+    }
+
+
+def resource_metadata():
+    """RFC 9728 protected resource metadata of `/mcp`."""
+    return {
+        "resource": mcp_resource(),
+        "authorization_servers": [issuer()],
+        "scopes_supported": [DEFAULT_SCOPE],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "AVYCENNA MCP server",
+        "resource_documentation": public_url("/docs"),
+    }
