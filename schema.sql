@@ -93,11 +93,11 @@ CREATE INDEX "oauth_client_owner_id" ON "oauth_client" ("owner_id");
 CREATE TABLE "oauth_assertion" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, "client_id" VARCHAR(32) NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("client_id") REFERENCES "oauth_client" ("id") ON DELETE CASCADE);
 CREATE INDEX "oauth_assertion_expires_at" ON "oauth_assertion" ("expires_at");
 
-CREATE TABLE "oauth_connection" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "client_id" VARCHAR(32) NOT NULL, "scope" VARCHAR(500) NOT NULL, "resource" VARCHAR(2048) NOT NULL, "patient_id" VARCHAR(36), "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "revoked_at" DATETIME, "revoked_reason" VARCHAR(32), FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("client_id") REFERENCES "oauth_client" ("id") ON DELETE CASCADE);
+CREATE TABLE "oauth_connection" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "user_id" VARCHAR(32) NOT NULL, "client_id" VARCHAR(32) NOT NULL, "scope" VARCHAR(500) NOT NULL, "resource" VARCHAR(2048) NOT NULL, "patient_id" VARCHAR(36), "fhir_user" VARCHAR(64), "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "revoked_at" DATETIME, "revoked_reason" VARCHAR(32), FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("client_id") REFERENCES "oauth_client" ("id") ON DELETE CASCADE);
 CREATE INDEX "oauth_connection_user_id" ON "oauth_connection" ("user_id");
 CREATE INDEX "oauth_connection_client_id" ON "oauth_connection" ("client_id");
 
-CREATE TABLE "oauth_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "code_hash" VARCHAR(64) NOT NULL, "connection_id" VARCHAR(32) NOT NULL, "redirect_uri" VARCHAR(2048) NOT NULL, "code_challenge" VARCHAR(128) NOT NULL, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, FOREIGN KEY ("connection_id") REFERENCES "oauth_connection" ("id") ON DELETE CASCADE);
+CREATE TABLE "oauth_code" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "code_hash" VARCHAR(64) NOT NULL, "connection_id" VARCHAR(32) NOT NULL, "redirect_uri" VARCHAR(2048) NOT NULL, "code_challenge" VARCHAR(128) NOT NULL, "nonce" VARCHAR(255), "auth_time" DATETIME, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, FOREIGN KEY ("connection_id") REFERENCES "oauth_connection" ("id") ON DELETE CASCADE);
 CREATE UNIQUE INDEX "oauth_code_code_hash" ON "oauth_code" ("code_hash");
 CREATE INDEX "oauth_code_connection_id" ON "oauth_code" ("connection_id");
 

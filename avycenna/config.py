@@ -190,5 +190,8 @@ DEFAULTS.update({
     "OAUTH_REFRESH_TOKEN_TTL": 30 * 24 * 3600,  # seconds a refresh token lasts (each refresh issues a new one)
     "OAUTH_CONNECTION_TTL": 90 * 24 * 3600,  # seconds an approval lasts: no token outlives it
     "OAUTH_CODE_TTL": 300,  # seconds an authorization code may wait to be exchanged
+    # The RSA key id_tokens (OpenID Connect, SMART's `openid fhirUser`) are signed with: a PEM
+    # file. None: instance/oidc_signing_key.pem, made on first use. Several hosts share one file.
+    "OIDC_SIGNING_KEY_FILE": None,
     "OAUTH_REGISTER_RATE_LIMIT": "20/hour",  # dynamic client registrations per client IP
 })

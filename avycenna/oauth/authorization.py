@@ -10,9 +10,10 @@ from avycenna.audit.service import record
 from avycenna.clock import utcnow
 from avycenna.oauth.backend import BackendServicesGrant, PrivateKeyJWT, backend_connection
 from avycenna.oauth.common import (
-    ACCESS_PREFIX, BACKEND_SCOPES, NOT_GRANTED, PATIENT_SCOPES, REFRESH_PREFIX, SCOPES, digest
+    ACCESS_PREFIX, BACKEND_SCOPES, NOT_GRANTED, OPENID_SCOPES, PATIENT_SCOPES, REFRESH_PREFIX, SCOPES, digest
 )
 from avycenna.oauth.flows import AuthorizationCodeGrant, RefreshTokenGrant, Revocation, S256Only
+from avycenna.oauth.idtoken import OpenIDCode
 from avycenna.oauth.models import OAuthToken
 from avycenna.oauth.registration import Registration, StrictJsonRequest
 from avycenna.oauth.rows import query_client
@@ -54,10 +55,11 @@ def save_token(token, oauth_request):
 def init_app(app):
     server = AuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
-    server.scopes_supported = list(SCOPES) + list(PATIENT_SCOPES) + list(BACKEND_SCOPES) + list(NOT_GRANTED)
+    server.scopes_supported = (list(SCOPES) + list(PATIENT_SCOPES) + list(OPENID_SCOPES) + list(BACKEND_SCOPES)
+                               + list(NOT_GRANTED))
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
     server.register_token_generator("default", _token_generator(app.config))
-    server.register_grant(AuthorizationCodeGrant, [S256Only(required=True)])
+    server.register_grant(AuthorizationCodeGrant, [S256Only(required=True), OpenIDCode(require_nonce=False)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(BackendServicesGrant)
     server.register_endpoint(Revocation)

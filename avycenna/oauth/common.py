@@ -35,8 +35,13 @@ PATIENT_SCOPES = {
     "patient/*.rs": "Read that patient's record over FHIR: who they are, measurements, encounters and messages.",
     "patient/*.read": "The same, in SMART v1's words.",
 }
-# Asked for by SMART apps, not granted here (no OpenID Connect id_token yet): left out of the token.
-NOT_GRANTED = ("openid", "fhirUser", "profile")
+# OpenID Connect, for SMART apps (FHIR only): the token response then carries an id_token.
+OPENID_SCOPES = {
+    "openid": "Learn who signed in: your account's id, in a signed statement from AVYCENNA.",
+    "fhirUser": "See which FHIR record is you (your own patient record, if you have one).",
+}
+# Asked for by some apps, not granted here (no name or e-mail in the id_token): left out of the token.
+NOT_GRANTED = ("profile", "email")
 AUTH_METHODS = ["none", "client_secret_post", "client_secret_basic"]
 GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 # SMART Backend Services: an EHR connector registered by an admin for a clinician account reads

@@ -11,7 +11,7 @@ from flask import current_app, g
 from avycenna.audit.service import record
 from avycenna.clock import utcnow
 from avycenna.oauth.common import (
-    AUTH_METHODS, DEFAULT_SCOPE, InvalidTargetError, NOT_GRANTED, PATIENT_SCOPES, SCOPES, canonical, digest,
+    AUTH_METHODS, DEFAULT_SCOPE, InvalidTargetError, NOT_GRANTED, OPENID_SCOPES, PATIENT_SCOPES, SCOPES, canonical, digest,
     fhir_resource, mcp_resource
 )
 from avycenna.oauth.models import OAuthCode, OAuthConnection, OAuthToken
@@ -51,8 +51,10 @@ def person_scope(asked, resource):
     for one they cannot grant there. For FHIR (SMART standalone) a patient/ scope is needed."""
     asked = [s for s in dict.fromkeys((asked or "").split()) if s not in NOT_GRANTED]
     if resource == canonical(fhir_resource()):
-        grantable, default = set(PATIENT_SCOPES) | {"offline_access"}, "launch/patient patient/*.rs"
-    else:
+        grantable = set(PATIENT_SCOPES) | set(OPENID_SCOPES) | {"offline_access"}
+        default = "launch/patient patient/*.rs"
+    else:  # an assistant's token for /mcp: OpenID Connect is for SMART apps, left out here
+        asked = [s for s in asked if s not in OPENID_SCOPES]
         grantable, default = set(SCOPES), DEFAULT_SCOPE
     if not set(asked) <= grantable:
         raise InvalidScopeError(description="A person can grant here only: " + ", ".join(sorted(grantable)) + ".")
@@ -90,12 +92,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def save_authorization_code(self, code, oauth_request):
-        """The code of the connection the consent page just made (`g.oauth_connection`)."""
+        """The code of the connection the consent page just made (`g.oauth_connection`), with
+        OpenID Connect's nonce and the time the person signed in (`g.signed_in_at`)."""
         now = utcnow()
         ttl = timedelta(seconds=int(current_app.config["OAUTH_CODE_TTL"]))
         OAuthCode.create(code_hash=digest(code), connection=g.oauth_connection,
                          redirect_uri=oauth_request.payload.redirect_uri or "",
                          code_challenge=oauth_request.payload.data.get("code_challenge"),
+                         nonce=oauth_request.payload.data.get("nonce"), auth_time=g.get("signed_in_at"),
                          created_at=now, expires_at=now + ttl)
 
     def query_authorization_code(self, code, client):

@@ -1,11 +1,20 @@
-"""The metadata documents: the authorization server's (RFC 8414), each protected resource's
-(RFC 9728) and SMART's configuration, from what the server supports."""
+"""The metadata documents: the authorization server's (RFC 8414, also served as OpenID Connect
+Discovery's), each protected resource's (RFC 9728) and SMART's configuration, from what the
+server supports."""
 from avycenna.http import public_url
 from avycenna.oauth.backend import PrivateKeyJWT
 from avycenna.oauth.common import (
-    ASSERTION_ALGORITHMS, AUTH_METHODS, BACKEND_SCOPES, DEFAULT_SCOPE, GRANT_TYPES, PATIENT_SCOPES, SCOPES, issuer,
-    mcp_resource
+    ASSERTION_ALGORITHMS, AUTH_METHODS, BACKEND_SCOPES, DEFAULT_SCOPE, GRANT_TYPES, OPENID_SCOPES, PATIENT_SCOPES,
+    SCOPES, issuer, mcp_resource
 )
+from avycenna.oauth.idtoken import ALGORITHM
+
+# OpenID Connect (for SMART apps' `openid fhirUser`): where the id_token's key is, and what it holds.
+OPENID = {
+    "id_token_signing_alg_values_supported": [ALGORITHM],
+    "subject_types_supported": ["public"],
+    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "fhirUser"],
+}
 
 
 def server_metadata():
@@ -16,7 +25,8 @@ def server_metadata():
         "token_endpoint": public_url("/oauth/token"),
         "registration_endpoint": public_url("/oauth/register"),
         "revocation_endpoint": public_url("/oauth/revoke"),
-        "scopes_supported": list(SCOPES) + list(PATIENT_SCOPES) + list(BACKEND_SCOPES),
+        "jwks_uri": public_url("/.well-known/jwks.json"),
+        "scopes_supported": list(SCOPES) + list(PATIENT_SCOPES) + list(OPENID_SCOPES) + list(BACKEND_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,
@@ -25,6 +35,7 @@ def server_metadata():
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": public_url("/docs"),
+        **OPENID,
     }
 
 
@@ -35,16 +46,17 @@ def smart_configuration():
         "authorization_endpoint": public_url("/oauth/authorize"),
         "token_endpoint": public_url("/oauth/token"),
         "registration_endpoint": public_url("/oauth/register"),
+        "jwks_uri": public_url("/.well-known/jwks.json"),
         "token_endpoint_auth_methods_supported": AUTH_METHODS + [PrivateKeyJWT.CLIENT_AUTH_METHOD],
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "scopes_supported": list(PATIENT_SCOPES) + ["offline_access"] + list(BACKEND_SCOPES),
+        "scopes_supported": list(PATIENT_SCOPES) + list(OPENID_SCOPES) + ["offline_access"] + list(BACKEND_SCOPES),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "revocation_endpoint": public_url("/oauth/revoke"),
         "capabilities": ["launch-standalone", "client-public", "client-confidential-symmetric",
                          "client-confidential-asymmetric", "context-standalone-patient", "permission-patient",
-                         "permission-offline", "permission-v1", "permission-v2"],
+                         "permission-offline", "permission-v1", "permission-v2", "sso-openid-connect"],
     }
 
 

@@ -51,6 +51,9 @@ class OAuthConnection(BaseModel):
     # SMART standalone launch (`launch/patient`): the one patient the person chose; the token
     # reads that patient only.
     patient_id = CharField(max_length=36, null=True)
+    # OpenID Connect (`openid fhirUser`): the FHIR resource that is the person, e.g.
+    # "Patient/<id>" for their own record, named in the id_token; null when they have none.
+    fhir_user = CharField(max_length=64, null=True)
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()
     revoked_at = DateTimeField(null=True)
@@ -67,6 +70,9 @@ class OAuthCode(BaseModel):
     connection = ForeignKeyField(OAuthConnection, backref="codes", on_delete="CASCADE")
     redirect_uri = CharField(max_length=2048)
     code_challenge = CharField(max_length=128)
+    # OpenID Connect: the request's `nonce`, echoed in the id_token, and when the person signed in.
+    nonce = CharField(max_length=255, null=True)
+    auth_time = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)

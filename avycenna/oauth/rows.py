@@ -2,9 +2,10 @@
 the approvals every code and token hangs off (revoking one ends them all)."""
 import hmac
 
-from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oidc.core import AuthorizationCodeMixin
 
-from avycenna.clock import utcnow
+from avycenna.clock import iso_to_ms, utcnow
 from avycenna.oauth.common import SCOPES, digest
 from avycenna.oauth.models import OAuthClient, OAuthConnection, OAuthToken
 
@@ -53,6 +54,12 @@ class Code(AuthorizationCodeMixin):
 
     def get_scope(self):
         return self.row.connection.scope
+
+    def get_nonce(self):
+        return self.row.nonce
+
+    def get_auth_time(self):
+        return iso_to_ms(self.row.auth_time) // 1000 if self.row.auth_time else None
 
 
 class Token(TokenMixin):

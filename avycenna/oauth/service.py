@@ -27,7 +27,7 @@ from avycenna.audit.service import record
 from avycenna.auth.models import User
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
-from avycenna.oauth.common import (FHIR_PATH, MCP_PATH, PATIENT_SCOPES, SCOPES, VIA_MCP, connection_expiry, digest)
+from avycenna.oauth.common import (FHIR_PATH, MCP_PATH, OPENID_SCOPES, PATIENT_SCOPES, SCOPES, VIA_MCP, connection_expiry, digest)
 from avycenna.oauth.models import OAuthAssertion, OAuthClient, OAuthCode, OAuthConnection, OAuthToken
 from avycenna.oauth.rows import connection_live, revoke_connection
 
@@ -35,14 +35,16 @@ from avycenna.oauth.rows import connection_live, revoke_connection
 # The consent page and the account page ------------------------------------------------------
 
 def scope_words(scope):
-    words = {**SCOPES, **PATIENT_SCOPES}
+    words = {**SCOPES, **PATIENT_SCOPES, **OPENID_SCOPES}
     return [(name, words[name]) for name in (scope or "").split() if name in words]
 
 
-def approve(user, client_id, scope, resource, patient_id=None):
-    """The consent page's "Allow": a new connection for the code authlib then issues."""
-    row = OAuthConnection.create(user=user, client=client_id, scope=scope, resource=resource,
-                                 patient_id=patient_id, expires_at=connection_expiry())
+def approve(user, client_id, scope, resource, patient_id=None, fhir_user=None):
+    """The consent page's "Allow": a new connection for the code authlib then issues.
+    `fhir_user` ("Patient/<id>"): the person's own record, named in an OpenID id_token."""
+    row = OAuthConnection.create(user=user, client=client_id, scope=scope, resource=resource, patient_id=patient_id,
+                                 fhir_user=fhir_user if "fhirUser" in scope.split() else None,
+                                 expires_at=connection_expiry())
     OAuthClient.update(first_connected_at=row.created_at).where(
         (OAuthClient.id == client_id) & OAuthClient.first_connected_at.is_null()).execute()
     record("oauth.consent", user_id=user.id, target_type="oauth_connection", target_id=row.id, client_id=client_id,

@@ -12,13 +12,14 @@ from marshmallow import Schema, fields
 
 from avycenna.blueprint import Blueprint
 from avycenna.errors import register_error_format
-from avycenna.oauth import authorization, metadata
+from avycenna.oauth import authorization, idtoken, metadata
 from avycenna.ratelimit import config_limit, ip_key, limiter
 
 blp = Blueprint("oauth_metadata", __name__, url_prefix="/.well-known",
-                description="OAuth 2.1 discovery: the authorization server's metadata (RFC 8414) and `/mcp` "
-                            "as a protected resource (RFC 9728). The endpoints they name speak OAuth's own "
-                            "format (form bodies, RFC 6749 errors).")
+                description="OAuth 2.1 discovery: the authorization server's metadata (RFC 8414, and as "
+                            "OpenID Connect Discovery's), its id_token key (JWKS) and `/mcp` as a protected "
+                            "resource (RFC 9728). The endpoints they name speak OAuth's own format (form "
+                            "bodies, RFC 6749 errors).")
 bp = FlaskBlueprint("oauth", __name__, url_prefix="/oauth")
 smart = FlaskBlueprint("smart", __name__)
 
@@ -43,6 +44,7 @@ class ServerMetadataSchema(Schema):
     issuer = fields.String(required=True)
     authorization_endpoint = fields.String(required=True)
     token_endpoint = fields.String(required=True)
+    jwks_uri = fields.String()
     registration_endpoint = fields.String()
     revocation_endpoint = fields.String()
     scopes_supported = fields.List(fields.String())
@@ -50,9 +52,26 @@ class ServerMetadataSchema(Schema):
     response_modes_supported = fields.List(fields.String())
     grant_types_supported = fields.List(fields.String())
     token_endpoint_auth_methods_supported = fields.List(fields.String())
+    token_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
     revocation_endpoint_auth_methods_supported = fields.List(fields.String())
     code_challenge_methods_supported = fields.List(fields.String())
     service_documentation = fields.String()
+    id_token_signing_alg_values_supported = fields.List(fields.String())
+    subject_types_supported = fields.List(fields.String())
+    claims_supported = fields.List(fields.String())
+
+
+class JwkSchema(Schema):
+    kty = fields.String(required=True)
+    kid = fields.String()
+    use = fields.String()
+    alg = fields.String()
+    n = fields.String()
+    e = fields.String()
+
+
+class JwkSetSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)
 
 
 class ResourceMetadataSchema(Schema):
@@ -70,6 +89,22 @@ class ServerMetadata(MethodView):
     def get(self):
         """The authorization server's metadata (RFC 8414): its endpoints, scopes and methods."""
         return metadata.server_metadata()
+
+
+@blp.route("/openid-configuration")
+class OpenIdConfiguration(MethodView):
+    @blp.response(200, ServerMetadataSchema)
+    def get(self):
+        """The same metadata as OpenID Connect Discovery's document, for SMART apps that sign in."""
+        return metadata.server_metadata()
+
+
+@blp.route("/jwks.json")
+class SigningKeys(MethodView):
+    @blp.response(200, JwkSetSchema)
+    def get(self):
+        """The public key (a JWK Set, RFC 7517) that id_tokens are signed with."""
+        return idtoken.jwks()
 
 
 @blp.route("/oauth-protected-resource")

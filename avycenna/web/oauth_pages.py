@@ -10,14 +10,14 @@ on `/account/apps`; a revoke ends its tokens on their next request.
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, OAuth2Error
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from avycenna.oauth import authorization, common, flows, service as oauth
 from avycenna.web.blueprint import bp
 from avycenna.web.errors import error_page
 from avycenna.web.patients import own_patients
 from avycenna.web.security import CONTENT_SECURITY_POLICY
-from avycenna.web.sessions import page_user, signin_required
+from avycenna.web.sessions import current_browser_session, page_user, signin_required
 
 
 def _origin(uri):
@@ -49,6 +49,12 @@ def _chosen_patient(user, patients):
     return next((p for p in patients if str(p.id) == chosen), None)
 
 
+def _own_record(patients):
+    """The person's own patient record as a FHIR reference (OpenID's `fhirUser`), or None."""
+    own = next((p for p in patients if p.relationship == "self"), None)
+    return f"Patient/{own.id}" if own is not None else None
+
+
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 @signin_required()
 def oauth_authorize():
@@ -71,7 +77,9 @@ def oauth_authorize():
             return server.create_authorization_response(grant_user=None, grant=grant)
         patient = _chosen_patient(user, patients) if pick else None
         if not pick or patient is not None:
-            oauth.approve(user, grant.client.client_id, scope, resource, str(patient.id) if patient else None)
+            oauth.approve(user, grant.client.client_id, scope, resource, str(patient.id) if patient else None,
+                          fhir_user=_own_record(patients))
+            g.signed_in_at = current_browser_session().created_at  # OpenID Connect's auth_time
             return server.create_authorization_response(grant_user=user, grant=grant)
         error = "Choose the patient this app is about."
     page = render_template("web/oauth_consent.html", client=grant.client.row, scopes=oauth.scope_words(scope),
