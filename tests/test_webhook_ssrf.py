@@ -5,8 +5,9 @@ import socket
 
 import pytest
 
+from avycenna import outbound
 from avycenna.db import database
-from avycenna.webhooks import delivery, events, ssrf
+from avycenna.webhooks import delivery, events
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import new_secret
 from tests.agent_helpers import db_read
@@ -56,7 +57,7 @@ def test_every_spelling_of_an_inner_address_is_refused_at_registration(client, m
 
 @pytest.mark.parametrize("address", DISGUISED)
 def test_the_guard_refuses_every_spelling(address):
-    assert not ssrf.is_public(address)
+    assert not outbound.is_public(address)
 
 
 @pytest.mark.parametrize("address", [
@@ -64,7 +65,7 @@ def test_the_guard_refuses_every_spelling(address):
     "64:ff9b::5db8:d70e", "2002:5db8:d70e::1",
 ])
 def test_public_addresses_in_any_spelling_still_pass(address):
-    assert ssrf.is_public(address)
+    assert outbound.is_public(address)
 
 
 def test_patching_to_a_disguised_loopback_is_refused(client, member):

@@ -13,15 +13,14 @@ event or a manual retry) sets the endpoint `active` again.
 """
 import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import urllib3
 from flask import current_app
 from standardwebhooks.webhooks import Webhook
 
+from avycenna import outbound
 from avycenna.clock import utcnow
 from avycenna.instruments import count_webhook_attempt
-from avycenna.webhooks import ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import signing_secrets
 
@@ -49,38 +48,18 @@ def signed_headers(secrets, message_id, body, now=None):
 
 
 def post(url, address, body, headers):
-    """POST `body` to `url` at the already-checked `address`: no redirects, capped read.
-
-    Returns the response status; raises urllib3's HTTPError on network failures.
-    """
-    scheme, host, port = ssrf.parse(url)
-    parts = urlsplit(url)
-    path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    options = {"port": port, "timeout": urllib3.Timeout(total=current_app.config["WEBHOOK_TIMEOUT"]),
-               "retries": False, "maxsize": 1}
-    if scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(address, server_hostname=host, assert_hostname=host,
-                                           cert_reqs="CERT_REQUIRED",
-                                           ca_certs=current_app.config["WEBHOOK_CA_BUNDLE"], **options)
-    else:
-        pool = urllib3.HTTPConnectionPool(address, **options)
-    try:
-        response = pool.urlopen("POST", path, body=body.encode(), headers={**headers, "host": parts.netloc},
-                                redirect=False, assert_same_host=False, preload_content=False)
-        try:
-            response.read(MAX_RESPONSE_BYTES, decode_content=False)
-        finally:
-            response.close()
-        return response.status
-    finally:
-        pool.close()
+    """POST `body` to `url` at the already-checked `address` (no redirects, capped read): the
+    response status; raises urllib3's HTTPError on network failures."""
+    config = current_app.config
+    return outbound.send("POST", url, address, headers, body.encode(), timeout=config["WEBHOOK_TIMEOUT"],
+                         ca_certs=config["WEBHOOK_CA_BUNDLE"], max_bytes=MAX_RESPONSE_BYTES)[0]
 
 
 def attempt(endpoint, delivery):
     """(response status or None, error or None) of one POST of `delivery` to `endpoint`."""
     try:
-        addresses = ssrf.resolve(endpoint.url)
-    except ssrf.RefusedUrl as exc:
+        addresses = outbound.resolve(endpoint.url)
+    except outbound.RefusedUrl as exc:
         return None, f"refused: {exc}"
     headers = signed_headers(signing_secrets(endpoint), delivery.message_id, delivery.payload)
     try:

@@ -10,7 +10,7 @@ EVENTS_DOC = ("Event types to receive; omitted, null or empty: every event. "
 
 
 # An http(s) URL with a host, no user name or password, no fragment, a port of 1–65535, and no
-# space or control character (what webhooks/ssrf.parse accepts, as a pattern for the document).
+# space or control character (what outbound.parse accepts, as a pattern for the document).
 PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 URL_PATTERN = (r"^https?://(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::" + PORT + r")?"
                r"(?:[/?][\x21-\x22\x24-\x7e]*)?$")

@@ -8,7 +8,8 @@ from avycenna.audit.service import record
 from avycenna.clock import utcnow
 from avycenna.db import write_transaction
 from avycenna.errors import fail, not_found, validation_error
-from avycenna.webhooks import events, ssrf
+from avycenna import outbound
+from avycenna.webhooks import events
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import new_secret
 
@@ -18,8 +19,8 @@ NOT_FOUND = "Webhook endpoint not found."
 def checked_url(url):
     """`url` if it may receive webhooks now; a 422 on `url` saying why not."""
     try:
-        ssrf.resolve(url)
-    except ssrf.RefusedUrl as exc:
+        outbound.resolve(url)
+    except outbound.RefusedUrl as exc:
         validation_error(["body", "url"], str(exc))
     return url
 

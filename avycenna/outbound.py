@@ -1,12 +1,13 @@
-"""Where a webhook may be sent: public addresses only, unless an admin names the host.
+"""Where the server may connect on someone's say-so (a webhook URL, an OAuth client's metadata
+document): public addresses only, unless an admin names the host.
 
-A URL is checked when it is registered and again before every delivery (DNS can
-change): every address its host resolves to must be globally routable, which
-refuses loopback, private (RFC 1918, ULA), link-local (and so cloud metadata at
-169.254.169.254), carrier-grade NAT, multicast and reserved ranges. The sender
-then connects to the very address that was checked, so a second DNS answer cannot
-slip in between. `WEBHOOK_ALLOWED_HOSTS` lists host names (or literal addresses)
-on a clinic LAN that may be reached anyway.
+A URL is checked when it is given and again before every connection (DNS can change): every
+address its host resolves to must be globally routable, which refuses loopback, private (RFC
+1918, ULA), link-local (and so cloud metadata at 169.254.169.254), carrier-grade NAT, multicast
+and reserved ranges. `send` then connects to the very address that was checked, so a second DNS
+answer cannot slip in between, follows no redirect and reads a bounded answer. Each use names
+its own allow-list setting (`WEBHOOK_ALLOWED_HOSTS`, `OAUTH_CLIENT_DOCUMENT_ALLOWED_HOSTS`) of
+host names (or literal addresses) on a clinic LAN that may be reached anyway.
 
 An address is judged by what it reaches, whatever its spelling: an IPv6 address that
 carries an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`,
@@ -23,15 +24,16 @@ import socket
 import unicodedata
 from urllib.parse import urlsplit
 
+import urllib3
 from flask import current_app
 
 
 class RefusedUrl(ValueError):
-    """The URL may not be used as a webhook target; the message says why."""
+    """The URL may not be connected to; the message says why."""
 
 
-def allowed_hosts():
-    hosts = current_app.config.get("WEBHOOK_ALLOWED_HOSTS") or []
+def allowed_hosts(setting):
+    hosts = current_app.config.get(setting) or []
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     return {h.strip().lower().strip("[]") for h in hosts if h.strip()}
@@ -98,17 +100,43 @@ def is_public(address):
                                  or ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
-def resolve(url):
-    """The addresses to connect to for `url`, all checked; RefusedUrl when any is refused."""
+def resolve(url, allowed="WEBHOOK_ALLOWED_HOSTS"):
+    """The addresses to connect to for `url`, all checked; RefusedUrl when any is refused.
+    `allowed`: the setting that lists hosts an admin lets through anyway."""
     scheme, host, port = parse(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise RefusedUrl(f"Host {host} does not resolve.")
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if host not in allowed_hosts():
+    if host not in allowed_hosts(allowed):
         refused = [a for a in addresses if not is_public(a)]
         if refused or not addresses:
             raise RefusedUrl(f"Host {host} resolves to a private, loopback or link-local address; "
-                             "an admin can allow it with WEBHOOK_ALLOWED_HOSTS.")
+                             f"an admin can allow it with {allowed}.")
     return addresses
+
+
+def send(method, url, address, headers, body=None, timeout=5, ca_certs=None, max_bytes=64 * 1024):
+    """`method` `url` at the already-checked `address`: no redirects, at most `max_bytes` of the
+    answer read. Returns (status, headers, body bytes, complete: the whole answer was read);
+    raises urllib3's HTTPError on network failures."""
+    scheme, host, port = parse(url)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    options = {"port": port, "timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 1}
+    if scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(address, server_hostname=host, assert_hostname=host,
+                                           cert_reqs="CERT_REQUIRED", ca_certs=ca_certs, **options)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **options)
+    try:
+        response = pool.urlopen(method, path, body=body, headers={**headers, "host": parts.netloc},
+                                redirect=False, assert_same_host=False, preload_content=False)
+        try:
+            data = response.read(max_bytes + 1, decode_content=False)  # as sent: nothing unzipped
+        finally:
+            response.close()
+        return response.status, response.headers, data[:max_bytes], len(data) <= max_bytes
+    finally:
+        pool.close()
