@@ -87,7 +87,7 @@ CREATE INDEX "message_encounter_id" ON "message" ("encounter_id");
 CREATE INDEX "message_author_id" ON "message" ("author_id");
 CREATE INDEX "message_created_at" ON "message" ("created_at");
 
-CREATE TABLE "oauth_client" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "name" VARCHAR(200) NOT NULL, "client_uri" VARCHAR(2048), "redirect_uris" TEXT NOT NULL, "grant_types" VARCHAR(200) NOT NULL, "scope" VARCHAR(500) NOT NULL, "token_endpoint_auth_method" VARCHAR(32) NOT NULL, "secret_hash" VARCHAR(64), "registered_by" VARCHAR(16) NOT NULL, "owner_id" VARCHAR(32), "jwks" TEXT, "created_at" DATETIME NOT NULL, "first_connected_at" DATETIME, "disabled_at" DATETIME, FOREIGN KEY ("owner_id") REFERENCES "user" ("id") ON DELETE CASCADE);
+CREATE TABLE "oauth_client" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "name" VARCHAR(200) NOT NULL, "client_uri" VARCHAR(2048), "redirect_uris" TEXT NOT NULL, "grant_types" VARCHAR(200) NOT NULL, "scope" VARCHAR(500) NOT NULL, "token_endpoint_auth_method" VARCHAR(32) NOT NULL, "secret_hash" VARCHAR(64), "registered_by" VARCHAR(16) NOT NULL, "document_url" VARCHAR(2048), "document_fetched_at" DATETIME, "owner_id" VARCHAR(32), "jwks" TEXT, "created_at" DATETIME NOT NULL, "first_connected_at" DATETIME, "disabled_at" DATETIME, FOREIGN KEY ("owner_id") REFERENCES "user" ("id") ON DELETE CASCADE);
 CREATE INDEX "oauth_client_owner_id" ON "oauth_client" ("owner_id");
 
 CREATE TABLE "oauth_assertion" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, "client_id" VARCHAR(32) NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("client_id") REFERENCES "oauth_client" ("id") ON DELETE CASCADE);

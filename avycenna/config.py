@@ -193,5 +193,11 @@ DEFAULTS.update({
     # The RSA key id_tokens (OpenID Connect, SMART's `openid fhirUser`) are signed with: a PEM
     # file. None: instance/oidc_signing_key.pem, made on first use. Several hosts share one file.
     "OIDC_SIGNING_KEY_FILE": None,
+    # Assistants that name themselves by the URL of their metadata document (client_id = URL):
+    # how long a fetched document is kept, hosts on a private network it may be fetched from
+    # anyway, and CA certificates to trust for it (None: the system's).
+    "OAUTH_CLIENT_DOCUMENT_TTL": 3600,
+    "OAUTH_CLIENT_DOCUMENT_ALLOWED_HOSTS": [],
+    "OAUTH_CLIENT_DOCUMENT_CA_BUNDLE": None,
     "OAUTH_REGISTER_RATE_LIMIT": "20/hour",  # dynamic client registrations per client IP
 })

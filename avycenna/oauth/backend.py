@@ -17,6 +17,7 @@ from avycenna.clock import EPOCH, utcnow
 from avycenna.db import database, write_transaction
 from avycenna.errors import fail
 from avycenna.http import public_url
+from avycenna.oauth import documents
 from avycenna.oauth.common import (
     ASSERTION_ALGORITHMS, BACKEND_SCOPES, MAX_ASSERTION_LIFETIME, MAX_JWKS_KEYS, MAX_NAME_LENGTH, canonical,
     connection_expiry, digest, fhir_resource
@@ -134,7 +135,10 @@ def register_backend_client(owner, name, jwks_text, scope="system/*.rs"):
 
 
 def disable_client(client_id):
-    """Disable a client and end every connection it has (an admin's revoke); False if unknown."""
+    """Disable a client (by its id, or the URL of its metadata document) and end every connection
+    it has (an admin's revoke); False if unknown."""
+    if documents.is_document_url(client_id):
+        client_id = documents.row_id(client_id)
     with write_transaction():
         ended = OAuthClient.update(disabled_at=utcnow()).where(
             (OAuthClient.id == client_id) & OAuthClient.disabled_at.is_null()).execute() == 1

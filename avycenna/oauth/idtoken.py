@@ -79,7 +79,7 @@ class OpenIDCode(AuthlibOpenIDCode):
     def exists_nonce(self, nonce, request):
         """A nonce this client already used is a replay (OpenID Connect Core §3.1.2.1)."""
         return (OAuthCode.select().join(OAuthConnection)
-                .where((OAuthCode.nonce == nonce) & (OAuthConnection.client == request.payload.client_id)).exists())
+                .where((OAuthCode.nonce == nonce) & (OAuthConnection.client == request.client.client_id)).exists())
 
     def validate_openid_authorization_request(self, grant, redirect_uri):
         nonce = grant.request.payload.data.get("nonce")

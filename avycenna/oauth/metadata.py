@@ -34,6 +34,7 @@ def server_metadata():
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
+        "client_id_metadata_document_supported": True,
         "service_documentation": public_url("/docs"),
         **OPENID,
     }

@@ -23,7 +23,11 @@ class OAuthClient(BaseModel):
     scope = CharField(max_length=500, default="")
     token_endpoint_auth_method = CharField(max_length=32, default="none")
     secret_hash = CharField(max_length=64, null=True)  # confidential clients only
-    registered_by = CharField(max_length=16, default="dynamic")  # dynamic | admin
+    registered_by = CharField(max_length=16, default="dynamic")  # dynamic | admin | document
+    # A client that names itself by URL (a Client ID Metadata Document): the URL, its client_id
+    # on the wire, and when the document was last fetched (it is fetched again when stale).
+    document_url = CharField(max_length=2048, null=True)
+    document_fetched_at = DateTimeField(null=True)
     # Backend services (client credentials): the account the client acts as, and its public keys.
     owner = ForeignKeyField(User, backref="oauth_clients", null=True, on_delete="CASCADE")
     jwks = TextField(null=True)

@@ -3,9 +3,11 @@ the approvals every code and token hangs off (revoking one ends them all)."""
 import hmac
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from avycenna.clock import iso_to_ms, utcnow
+from avycenna.oauth import documents
 from avycenna.oauth.common import SCOPES, digest
 from avycenna.oauth.models import OAuthClient, OAuthConnection, OAuthToken
 
@@ -19,7 +21,8 @@ class Client(ClientMixin):
         self.client_id = row.id
 
     def get_client_id(self):
-        return self.row.id
+        """On the wire: the id we gave it, or the URL of its metadata document."""
+        return self.row.document_url or self.row.id
 
     def get_default_redirect_uri(self):
         uris = self.row.redirect_uri_list
@@ -83,6 +86,14 @@ class Token(TokenMixin):
 
 
 def query_client(client_id):
+    """The enabled client `client_id` names: a registered one, or one that names itself by the
+    URL of its metadata document (`invalid_client` saying why when that document is refused)."""
+    if documents.is_document_url(client_id):
+        try:
+            row = documents.client_row(client_id)
+        except documents.DocumentRefused as exc:
+            raise InvalidClientError(description=str(exc))
+        return Client(row) if row is not None else None
     if not isinstance(client_id, str) or len(client_id) > 64:
         return None
     row = OAuthClient.get_or_none((OAuthClient.id == client_id) & OAuthClient.disabled_at.is_null())

@@ -55,6 +55,7 @@ class ServerMetadataSchema(Schema):
     token_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
     revocation_endpoint_auth_methods_supported = fields.List(fields.String())
     code_challenge_methods_supported = fields.List(fields.String())
+    client_id_metadata_document_supported = fields.Boolean()
     service_documentation = fields.String()
     id_token_signing_alg_values_supported = fields.List(fields.String())
     subject_types_supported = fields.List(fields.String())

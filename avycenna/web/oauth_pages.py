@@ -84,7 +84,8 @@ def oauth_authorize():
         error = "Choose the patient this app is about."
     page = render_template("web/oauth_consent.html", client=grant.client.row, scopes=oauth.scope_words(scope),
                            patients=patients, pick=pick, error=error, user=user, resource=resource,
-                           redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=common.connection_expiry())
+                           redirect_host=urlsplit(grant.redirect_uri).netloc, expires_at=common.connection_expiry(),
+                           document_host=urlsplit(grant.client.row.document_url or "").netloc)
     # Chromium applies form-action to the redirect that follows the form: allow the client's.
     policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'",
                                              f"form-action 'self' {_origin(grant.redirect_uri)}")
