@@ -229,3 +229,46 @@ def test_one_running_import_per_account_is_also_the_database_s_rule(app, make_us
         WearableImport.update(status="running").where(WearableImport.id == ids[0]).execute()
         with pytest.raises(IntegrityError), database.obj.atomic():
             WearableImport.update(status="running").where(WearableImport.id == ids[1]).execute()
+
+
+def test_the_upgrade_puts_an_account_s_extra_running_imports_back_in_the_queue(tmp_path, caplog):
+    """A database from before 0024 may hold two running imports of one account: the first
+    started keeps running, the later one goes back to the queue (lease cleared), and the index
+    is built."""
+    import logging
+    import uuid
+    from datetime import datetime
+
+    from avycenna import create_app
+    from avycenna.auth.users import create_user
+    from avycenna.db import database
+    from avycenna.imports.models import WearableImport
+    from avycenna.migrate import runner, upgrade
+    from tests import backends
+
+    url = backends.create_test_database(tmp_path)
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
+                      "SECRET_KEY": "old-" + uuid.uuid4().hex, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+                      "QUEUE_NAME": "old-" + uuid.uuid4().hex})
+    try:
+        with app.app_context(), database.obj.connection_context():
+            runner().up("0023_oauth")
+            alice, bob = create_user("alice@example.test"), create_user("bob@example.test")
+        ids = {}
+        for name, account, started in (("first", alice, 1), ("later", alice, 2), ("bob", bob, 3)):
+            patient = make_patient(app, account, name=name, relationship="child")
+            with app.app_context(), database.obj.connection_context():
+                ids[name] = WearableImport.create(
+                    patient=patient, account=account, filename="export.zip", bytes_total=10, status="running",
+                    attempts=1, lease_owner="run-" + name, started_at=datetime(2026, 1, started),
+                    lease_expires_at=datetime(2026, 1, started, 0, 2)).id
+        caplog.set_level(logging.INFO)
+        with app.app_context():
+            assert "0024_one_running_import_per_account" in upgrade()
+        assert "1 running import(s)" in caplog.text
+        now = {i.id: i for i in rows(app, *ids.values()).values()}
+        assert [now[ids[n]].status for n in ("first", "later", "bob")] == ["running", "queued", "running"]
+        assert now[ids["later"]].lease_owner is None and now[ids["first"]].lease_owner == "run-first"
+    finally:
+        database.obj.close_all()
+        backends.drop_test_database(url)
