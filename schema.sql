@@ -64,6 +64,7 @@ CREATE TABLE "wearable_import" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_
 CREATE INDEX "wearable_import_patient_id" ON "wearable_import" ("patient_id");
 CREATE INDEX "wearable_import_account_id" ON "wearable_import" ("account_id");
 CREATE INDEX "wearable_import_status" ON "wearable_import" ("status");
+CREATE UNIQUE INDEX "wearable_import_one_running_per_account" ON "wearable_import" ("account_id") WHERE ("status" = 'running');
 
 CREATE TABLE "import_upload" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "patient_id" TEXT NOT NULL, "account_id" VARCHAR(32) NOT NULL, "filename" VARCHAR(255) NOT NULL, "path" VARCHAR(255), "length" INTEGER NOT NULL, "offset" INTEGER NOT NULL, "writer" VARCHAR(64), "writer_until" DATETIME, "wearable_import_id" VARCHAR(32), "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("patient_id") REFERENCES "patient" ("id") ON DELETE CASCADE, FOREIGN KEY ("account_id") REFERENCES "user" ("id") ON DELETE CASCADE, FOREIGN KEY ("wearable_import_id") REFERENCES "wearable_import" ("id") ON DELETE SET NULL);
 CREATE INDEX "import_upload_patient_id" ON "import_upload" ("patient_id");

@@ -128,11 +128,16 @@ def housekeeping_command():
 
 
 @click.command("worker")
-@click.option("--workers", type=int, default=None, help="Worker threads (default: QUEUE_WORKERS).")
-def worker_command(workers):
+@click.option("--queue", type=click.Choice(["all", "default", "bulk"]), default="all", show_default=True,
+              help="Which queue's jobs: default (webhook deliveries, housekeeping, short jobs), bulk "
+                   "(imports, FHIR exports), or both.")
+@click.option("--workers", type=int, default=None,
+              help="Worker threads per queue (default: QUEUE_WORKERS, and QUEUE_BULK_WORKERS for bulk).")
+def worker_command(queue, workers):
     """Run background jobs (webhook deliveries, imports, exports) until stopped.
 
     Needed only with QUEUE_URL=redis://…; without it `python app.py` runs them itself.
+    Each queue has workers of its own, so a long import never holds up a delivery.
     Holds the instance lock shared, as a server does: no restore runs under a worker."""
     from flask import current_app
 
@@ -140,7 +145,7 @@ def worker_command(workers):
 
     lock = instancelock.hold_shared(current_app.instance_path)
     try:
-        jobs.run_worker(workers or int(current_app.config["QUEUE_WORKERS"]))
+        jobs.run_worker(jobs.worker_counts(current_app, queue, workers))
     finally:
         os.close(lock)
 

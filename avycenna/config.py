@@ -133,13 +133,18 @@ DEFAULTS.update({
     "RATELIMIT_WEB": "300/minute",
 })
 DEFAULTS.update({
-    # Background jobs (huey). No QUEUE_URL: jobs live in instance/jobs.sqlite3 and
-    # `python app.py` runs the workers itself. QUEUE_URL=redis://…: jobs are shared through
-    # Redis and `flask --app app worker` runs separate worker processes.
+    # Background jobs (huey), in two queues with workers of their own: `default` (webhook
+    # deliveries, housekeeping, short jobs) and `bulk` (imports, FHIR exports), so a long import
+    # never holds up a delivery. No QUEUE_URL: jobs live in instance/jobs.sqlite3 and
+    # instance/jobs-bulk.sqlite3 and `python app.py` runs the workers itself. QUEUE_URL=redis://…:
+    # jobs are shared through Redis and `flask --app app worker` runs separate worker processes.
     "QUEUE_URL": None,
-    "QUEUE_NAME": "avycenna",
-    # Worker threads, for the embedded consumer and for `flask --app app worker`.
+    "QUEUE_NAME": "avycenna",  # the bulk queue is QUEUE_NAME-bulk
+    # Worker threads of the default queue, for the embedded consumer and `flask --app app worker`.
     "QUEUE_WORKERS": 2,
+    # Worker threads of the bulk queue. An account runs one import at a time, so with 2 or more
+    # another account's import starts while a long one runs.
+    "QUEUE_BULK_WORKERS": 2,
     # Run the workers inside `python app.py`? None: yes when there is no QUEUE_URL.
     "QUEUE_EMBEDDED": None,
 })

@@ -1,19 +1,34 @@
-"""The background job queue: huey, embedded on SQLite or shared through Redis.
+"""The background job queues: huey, embedded on SQLite or shared through Redis.
 
-One queue serves every kind of background work (webhook deliveries, imports, exports).
+Two queues, each with workers of its own, so no one waits behind someone else:
 
-- Small clinic: no `QUEUE_URL`; jobs are stored in `instance/jobs.sqlite3` and
-  `python app.py` runs a consumer (worker threads) inside the server process.
+- `default`: webhook deliveries, housekeeping, the sweeps and every other short job;
+- `bulk`: the long ones, Apple Health imports and FHIR bulk exports.
+
+A two-hour import holds a bulk worker, never a delivery's. Between accounts, imports take
+turns: an account runs one import at a time (the database refuses a second `running` one,
+see `avycenna.imports.service`), so with two or more bulk workers another account's import
+starts while a large one runs, and one account's tenth upload waits behind its own first,
+not in front of anyone else's.
+
+- Small clinic: no `QUEUE_URL`; jobs are stored in `instance/jobs.sqlite3` (default) and
+  `instance/jobs-bulk.sqlite3` (bulk), and `python app.py` runs both queues' workers
+  (QUEUE_WORKERS and QUEUE_BULK_WORKERS threads) inside the server process.
 - Larger practice: `QUEUE_URL=redis://…`; every server process enqueues into Redis and
-  `flask --app app worker` runs as many separate worker processes as you like.
+  `flask --app app worker [--queue default|bulk|all]` runs as many separate worker
+  processes as you like.
 
 Write a job as a module-level function and decorate it::
 
     from avycenna import jobs
 
-    @jobs.task(retries=3, retry_delay=10)
+    @jobs.task(retries=3, retry_delay=10)          # the default queue
     def deliver(delivery_id):
         ...                      # runs inside an app context with a database connection
+
+    @jobs.task(queue="bulk")                         # minutes or hours of work
+    def run_import(import_id):
+        ...
 
     deliver(delivery_id)         # enqueue (returns at once); deliver.schedule((id,), delay=60)
 
@@ -26,10 +41,11 @@ Rules for jobs:
   when the process was killed is not run again by huey. Work that must survive that
   keeps its own state row and a `periodic_task` sweep re-enqueues what is stale;
   jobs are written to be safe to run twice.
+- Periodic jobs and startup hooks live on the default queue (its consumer runs the
+  scheduler); a bulk job is enqueued by them, never scheduled on its own.
 """
 import logging
 import os
-import threading
 from functools import wraps
 
 from huey import Huey, crontab
@@ -40,15 +56,18 @@ from avycenna.instruments import count_job
 
 log = logging.getLogger("avycenna")
 
-# One huey for the process. Its storage is chosen by `init_app` (like the deferred
-# database): tasks register on it at import time, before any app exists.
+# One huey per queue for the process. Their storage is chosen by `init_app` (like the deferred
+# database): tasks register on them at import time, before any app exists.
 huey = Huey("avycenna", results=False, utc=True, storage_class=MemoryStorage)
-huey.signal()(count_job)  # every job's events, counted for /metrics (in the process they happen in)
-_state = threading.local()
+bulk = Huey("avycenna-bulk", results=False, utc=True, storage_class=MemoryStorage)
+QUEUES = {"default": huey, "bulk": bulk}
+for _queue in QUEUES.values():  # every job's events, counted for /metrics (in the process they happen in)
+    _queue.signal()(count_job)
 _app = {"app": None}
+_after_each = []  # hook(g), run after every job that returned, in its app context
 
-__all__ = ["crontab", "enqueue_safely", "huey", "init_app", "pending_count", "periodic_task",
-           "start_embedded_consumer", "task"]
+__all__ = ["QUEUES", "after_each_job", "bulk", "crontab", "enqueue_safely", "huey", "init_app", "pending_count", "pending_counts",
+           "periodic_task", "start_embedded_consumer", "task"]
 
 
 def _in_app_context(func):
@@ -61,19 +80,34 @@ def _in_app_context(func):
         if app is None:
             raise RuntimeError("jobs.init_app(app) has not been called")
         with app.app_context(), database.connection_context():
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            from flask import g
+
+            for hook in _after_each:
+                hook(g)
+            return result
     return run
 
 
-def task(**options):
-    """Decorator: a background job (huey's `task` options: retries, retry_delay, …)."""
+def after_each_job(hook):
+    """Register `hook(g)` to run after every job that returned, inside its app context (as
+    an after-request step runs after a request): the webhooks hand the deliveries a job queued
+    to the workers this way. Registering one hook twice keeps one."""
+    if hook not in _after_each:
+        _after_each.append(hook)
+    return hook
+
+
+def task(queue="default", **options):
+    """Decorator: a background job on `queue` (`default` or `bulk`) with huey's `task`
+    options (retries, retry_delay, …)."""
     def decorator(func):
-        return huey.task(**options)(_in_app_context(func))
+        return QUEUES[queue].task(**options)(_in_app_context(func))
     return decorator
 
 
 def periodic_task(schedule, **options):
-    """Decorator: a job the consumer's scheduler enqueues on `schedule` (a huey crontab).
+    """Decorator: a job the default queue's scheduler enqueues on `schedule` (a huey crontab).
 
     With several consumers each one enqueues it, so periodic jobs must be idempotent.
     """
@@ -82,15 +116,21 @@ def periodic_task(schedule, **options):
     return decorator
 
 
-def storage_for(app):
-    """The storage the app's config names: Redis for `redis://…`, else SQLite in instance/."""
+def on_startup(name):
+    """Decorator: run when the default queue's workers start (after a restart, say)."""
+    return huey.on_startup(name)
+
+
+def storage_for(app, queue="default"):
+    """The storage the app's config names for `queue`: Redis for `redis://…` (the bulk queue
+    under `QUEUE_NAME-bulk`), else a SQLite file in instance/ (`jobs.sqlite3`, `jobs-bulk.sqlite3`)."""
     url = app.config.get("QUEUE_URL")
-    name = app.config["QUEUE_NAME"]
+    name = app.config["QUEUE_NAME"] + ("" if queue == "default" else "-" + queue)
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"QUEUE_URL must be a redis:// URL, not {url!r}")
         return RedisStorage(name, url=url)
-    path = os.path.join(app.instance_path, "jobs.sqlite3")
+    path = os.path.join(app.instance_path, "jobs.sqlite3" if queue == "default" else f"jobs-{queue}.sqlite3")
     if not os.path.exists(path):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     # No fsync per enqueue (WAL, synchronous=NORMAL): a crash of the process loses nothing,
@@ -101,13 +141,14 @@ def storage_for(app):
 
 
 def init_app(app):
-    """Point the queue at this app's storage; jobs then run in this app's context."""
-    if huey.storage is not None and not isinstance(huey.storage, MemoryStorage):
-        try:
-            huey.storage.close()
-        except Exception:  # a storage already gone has nothing to close
-            pass
-    huey.storage = storage_for(app)
+    """Point the queues at this app's storage; jobs then run in this app's context."""
+    for queue, instance in QUEUES.items():
+        if instance.storage is not None and not isinstance(instance.storage, MemoryStorage):
+            try:
+                instance.storage.close()
+            except Exception:  # a storage already gone has nothing to close
+                pass
+        instance.storage = storage_for(app, queue)
     _app["app"] = app
     app.extensions["jobs"] = huey
 
@@ -127,9 +168,14 @@ def enqueue_safely(job, *args):
         return False
 
 
+def pending_counts():
+    """{queue: jobs waiting in it} (for /metrics)."""
+    return {queue: instance.pending_count() for queue, instance in QUEUES.items()}
+
+
 def pending_count():
-    """How many jobs wait in the queue (for the admin status page)."""
-    return huey.pending_count()
+    """How many jobs wait in the queues, all together (for the admin status page and readiness)."""
+    return sum(pending_counts().values())
 
 
 class EmbeddedConsumer(Consumer):
@@ -139,14 +185,46 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-def make_consumer(workers):
-    return EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True,
+def make_consumer(workers, queue="default"):
+    """A consumer of `queue` with `workers` threads (the default queue's also runs the scheduler)."""
+    return EmbeddedConsumer(QUEUES[queue], workers=workers, worker_type="thread", periodic=queue == "default",
                             check_worker_health=False, initial_delay=0.05, max_delay=1.0,
                             shutdown_timeout=10)
 
 
+class Consumers:
+    """Several queues' consumers started and stopped as one."""
+
+    def __init__(self, consumers):
+        self.consumers = consumers
+
+    def start(self):
+        for consumer in self.consumers:
+            consumer.start()
+        return self
+
+    def stop(self, graceful=False):
+        for consumer in self.consumers:  # every one told first, then each waited for
+            consumer.stop_flag.set()
+        for consumer in self.consumers:
+            consumer.stop(graceful=graceful)
+
+
+def worker_counts(app, queue="all", workers=None):
+    """{queue: threads} for `queue` (`default`, `bulk` or `all`): `workers` each if given, else
+    QUEUE_WORKERS for the default queue and QUEUE_BULK_WORKERS for the bulk one."""
+    settings = {"default": "QUEUE_WORKERS", "bulk": "QUEUE_BULK_WORKERS"}
+    names = list(QUEUES) if queue == "all" else [queue]
+    return {name: workers or int(app.config[settings[name]]) for name in names}
+
+
+def make_consumers(app, queue="all", workers=None):
+    """Consumers of `queue` (or both), not started: `.start()`, then `.stop(graceful=True)`."""
+    return Consumers([make_consumer(n, name) for name, n in worker_counts(app, queue, workers).items()])
+
+
 def embedded(app):
-    """Whether `python app.py` runs the consumer itself (default: when no QUEUE_URL)."""
+    """Whether `python app.py` runs the consumers itself (default: when no QUEUE_URL)."""
     setting = app.config.get("QUEUE_EMBEDDED")
     if setting is None:
         return not app.config.get("QUEUE_URL")
@@ -154,12 +232,20 @@ def embedded(app):
 
 
 def start_embedded_consumer(app):
-    """Start worker threads in this process; returns the consumer (call `.stop(graceful=True)`)."""
-    consumer = make_consumer(int(app.config["QUEUE_WORKERS"]))
-    consumer.start()
-    return consumer
+    """Start both queues' worker threads in this process; returns them (call `.stop(graceful=True)`)."""
+    return make_consumers(app).start()
 
 
-def run_worker(workers):
-    """`flask --app app worker`: a consumer process with huey's own signal handling."""
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+def run_worker(counts):
+    """`flask --app app worker`: consumers of the queues in `counts` ({queue: threads}) with huey's
+    own signal handling, until stopped. The default queue's consumer (or else the only one) runs
+    in the foreground and owns the signals; the other runs beside it and stops with it."""
+    names = list(counts)
+    main = names[0]
+    others = [make_consumer(counts[name], name) for name in names[1:]]
+    for consumer in others:
+        consumer.start()
+    try:
+        Consumer(QUEUES[main], workers=counts[main], worker_type="thread", periodic=main == "default").run()
+    finally:
+        Consumers(others).stop(graceful=True)

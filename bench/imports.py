@@ -11,6 +11,12 @@ Then each hostile file of tests/hostile_exports.py at full size (4,000,000 neste
 1 GiB of whitespace, a 256 MiB attribute, 300,000 distinct unknown types) is imported the
 same way: peak memory, records/s and how the import ended. The exports and the instance are
 deleted afterwards.
+
+Last, fairness through the real server: `python app.py` (its embedded workers: 2 default,
+2 bulk) on a fresh SQLite instance, two accounts uploading over HTTP. How long another
+account's small import takes from its upload to `done` (and to its `wearables.ingested` webhook
+reaching a receiver on 127.0.0.1) while a large import (BENCH_IMPORT_FAIR_MB of export.xml,
+default 256) runs, against the same small import on idle workers.
 """
 import json
 import os
@@ -19,10 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 
 HOSTILE_KINDS = [k for k in os.environ.get("BENCH_IMPORT_HOSTILE", "deep nesting,whitespace,long attribute,distinct types")
                  .split(",") if k]
 SIZES_MB = [int(s) for s in os.environ.get("BENCH_IMPORT_SIZES_MB", "256,1024").split(",")]
+FAIR_MB = int(os.environ.get("BENCH_IMPORT_FAIR_MB", "256"))
+SMALL_RUNS = 5  # small imports timed on idle workers, and while the large one runs
 T0 = 1_735_689_600  # 2025-01-01 UTC, seconds
 DEVICE = ("&lt;&lt;HKDevice: 0x283f2c0f0&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
           "hardware:Watch6,1, software:10.1&gt;")
@@ -165,6 +174,8 @@ def main():
               f"{imported['skipped']:,} skipped)")
         print(f"    ratio (import / raw parse time): {imported['seconds'] / raw['seconds']:.1f}x")
     hostile()
+    if FAIR_MB:
+        fairness()
 
 
 def hostile():
@@ -186,6 +197,119 @@ def hostile():
               f"{records / done['seconds']:>10,.0f} records/s  peak {done['peak_mb']:5.0f} MB  "
               f"({records:,} records, {done['kinds']} skipped kinds shown)")
         print(f"      {done['outcome'][:150]}")
+
+
+def large_zip(path, megabytes):
+    """An export.zip of `megabytes` MB of export.xml (the generator above), written as a stream."""
+    import zipfile
+
+    target, written, i = megabytes << 20, 0, 0
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("apple_health_export/export.xml", "w", force_zip64=True) as member:
+            member.write(HEAD.encode())
+            while written < target:
+                block = "".join(chunk(j) for j in range(i, i + 2000)).encode()
+                member.write(block)
+                written += len(block)
+                i += 2000
+            member.write(b"</HealthData>\n")
+    return path
+
+
+def fairness():
+    """Another account's small import (and its webhook) on idle workers, then while a large import runs."""
+    import logging
+    import statistics
+
+    import requests
+
+    from avycenna.api_keys.service import create_key
+    from avycenna.auth.users import create_user
+    from avycenna.db import database
+    from avycenna.patients.models import Patient
+    from bench.setup import free_port, make_instance, start_server, stop_server
+    from tests.webhook_receiver import Receiver
+
+    logging.disable(logging.INFO)
+    with tempfile.TemporaryDirectory() as folder:
+        instance = os.path.join(folder, "instance")
+        app, alice_patient, alice_key = make_instance(instance)
+        with app.app_context(), database.obj.connection_context():
+            bob = create_user("bob@example.test")
+            _, bob_key = create_key(bob, "bench")
+            bob_patient = Patient.create(account=bob, name="Bob", date_of_birth=date(1981, 2, 3), relationship="self")
+        big = large_zip(os.path.join(folder, "export.zip"), FAIR_MB)
+        receiver = Receiver().start()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}/api/v1"
+        proc = start_server(instance, port, {"AVYCENNA_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
+                                             "AVYCENNA_RATELIMIT_API_KEY": "100000/minute"})
+        http = requests.Session()
+        try:
+            bob_headers, alice_headers = {"X-API-Key": bob_key}, {"X-API-Key": alice_key}
+            http.post(base + "/webhook-endpoints", headers=bob_headers, timeout=30,
+                      json={"url": receiver.url(), "events": ["wearables.ingested"]}).raise_for_status()
+
+            def upload(patient, headers, path):
+                with open(path, "rb") as fh:
+                    r = http.post(f"{base}/patients/{patient.id}/imports", headers=headers, timeout=120,
+                                  files={"file": ("export.zip", fh)})
+                r.raise_for_status()
+                return r.json()["id"]
+
+            def state(patient, headers, import_id):
+                return http.get(f"{base}/patients/{patient.id}/imports/{import_id}", headers=headers,
+                                timeout=30).json()
+
+            def small(run=[0]):
+                """Seconds from Bob's upload (an export of 100 samples he has not sent before) to
+                `done`, and to his webhook."""
+                run[0] += 1
+                path = os.path.join(folder, "small.xml")
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(HEAD + "".join(chunk(run[0] * 1_000_000 + i) for i in range(50)) + "</HealthData>\n")
+                seen = len(receiver.requests)
+                started = time.perf_counter()
+                import_id = upload(bob_patient, bob_headers, path)
+                done = hooked = None
+                deadline = started + 300
+                while done is None or hooked is None:
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError(f"Bob's import or its webhook did not come: done {done}, webhook {hooked}, "
+                                           f"{state(bob_patient, bob_headers, import_id)}")
+                    if done is None and state(bob_patient, bob_headers, import_id)["status"] in ("done", "failed"):
+                        done = time.perf_counter() - started
+                    if hooked is None and len(receiver.requests) > seen:
+                        hooked = time.perf_counter() - started
+                    time.sleep(0.02)
+                return done, hooked
+
+            idle = [small() for _ in range(SMALL_RUNS)]
+            large_started = time.perf_counter()
+            large = upload(alice_patient, alice_headers, big)
+            while state(alice_patient, alice_headers, large)["status"] == "queued":
+                time.sleep(0.01)
+            busy = [small() for _ in range(SMALL_RUNS)]
+            still_running = state(alice_patient, alice_headers, large)["status"] == "running"
+            while state(alice_patient, alice_headers, large)["status"] not in ("done", "failed"):
+                time.sleep(0.05)
+            large_seconds = time.perf_counter() - large_started
+        finally:
+            http.close()
+            stop_server(proc)
+            receiver.stop()
+
+    def median(runs, i):
+        return statistics.median(run[i] for run in runs)
+    print(f"  fairness: python app.py (2 default + 2 bulk workers), SQLite; another account's small import "
+          f"(median of {SMALL_RUNS}), from upload")
+    busy_label = f"while a {FAIR_MB:,} MB import runs"
+    print(f"    {'on idle workers':<30}: done {median(idle, 0):6.2f} s   webhook delivered "
+          f"{median(idle, 1):6.2f} s")
+    print(f"    {busy_label:<30}: done {median(busy, 0):6.2f} s   webhook delivered "
+          f"{median(busy, 1):6.2f} s   (the large import: {large_seconds:.1f} s in all, "
+          f"{'still running' if still_running else 'FINISHED'} after the last small one)")
+    print(f"    ratio (while a large one runs / idle): {median(busy, 0) / median(idle, 0):.1f}x")
 
 
 if __name__ == "__main__":

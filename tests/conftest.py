@@ -147,13 +147,12 @@ def headers(token_for, owner):
 
 @pytest.fixture
 def job_worker(app):
-    """A real huey consumer (worker threads) running the test app's background jobs."""
+    """Real huey consumers (worker threads of both queues) running the test app's background jobs."""
     from avycenna import jobs
 
-    consumer = jobs.make_consumer(workers=2)
-    consumer.start()
-    yield consumer
-    consumer.stop(graceful=True)
+    consumers = jobs.make_consumers(app, workers=2).start()
+    yield consumers
+    consumers.stop(graceful=True)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_the_sweep_leaves_a_leased_import_alone_and_takes_back_an_expired_one(ap
     from avycenna.imports.models import WearableImport
 
     with app.app_context(), database.obj.connection_context():
-        jobs.huey.flush()
+        jobs.bulk.flush()
         assert service.claim(queued, "run-a") and not service.claim(queued, "run-b")
         WearableImport.update(heartbeat_at=utcnow() - timedelta(hours=1)).where(WearableImport.id == queued).execute()
         assert service.resume_stale() == [] and row(app, queued).status == "running"
@@ -108,7 +108,7 @@ def test_attempts_are_capped_then_the_import_fails_with_the_reason(app, app_conf
 
     path = row(app, queued).path
     with app.app_context(), database.obj.connection_context():
-        jobs.huey.flush()
+        jobs.bulk.flush()
         assert app.config["IMPORTS_MAX_ATTEMPTS"] == 3
         WearableImport.update(status="running", attempts=3, lease_owner="gone",
                               lease_expires_at=utcnow() - timedelta(seconds=1)).where(

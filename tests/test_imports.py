@@ -121,9 +121,9 @@ def test_an_import_cut_off_by_a_restart_is_resumed_by_the_sweep(client, app, pat
         counts, _ = import_export(patient, SAMPLE)  # what the first attempt stored before it died
         WearableImport.update(status="running", heartbeat_at=utcnow() - timedelta(minutes=5), bytes_read=100,
                               inserted='{"heart_rate": 4}').where(WearableImport.id == item["id"]).execute()
-        jobs.huey.flush()  # the queued job went down with the process
+        jobs.bulk.flush()  # the queued job went down with the process
         assert service.resume_stale() == [item["id"]]
-    consumer = jobs.make_consumer(workers=1)
+    consumer = jobs.make_consumer(workers=1, queue="bulk")
     consumer.start()
     try:
         done = wait_finished(client, patient, headers, item["id"])

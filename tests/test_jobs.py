@@ -76,3 +76,4 @@ def test_a_job_queued_while_the_server_was_down_runs_when_python_app_py_starts(t
 def test_worker_command_is_documented(runner):
     result = runner.invoke(args=["worker", "--help"])
     assert result.exit_code == 0 and "QUEUE_URL" in result.output
+    assert "--queue [all|default|bulk]" in result.output and "QUEUE_BULK_WORKERS" in result.output

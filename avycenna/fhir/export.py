@@ -251,7 +251,7 @@ def write_patient(writer, user, patient, types, since=None):
            user_id=user.id, written=written, **({"grant_id": grants[0].id} if grants else {}))
 
 
-@jobs.task(retries=2, retry_delay=5)
+@jobs.task(queue="bulk", retries=2, retry_delay=5)
 def run_export(export_id):
     """The background job: write the files, keep progress, finish (or stop when cancelled)."""
     export = claim(export_id)

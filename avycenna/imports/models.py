@@ -32,6 +32,15 @@ class WearableImport(BaseModel):
     finished_at = DateTimeField(null=True)
 
 
+# One running import per account, enforced by the database too (a partial unique index, on
+# SQLite and PostgreSQL alike): of two workers claiming two imports of one account at once,
+# one wins and the other import stays queued until the first ends. One account's uploads so
+# take turns, and never hold every worker while another account's import waits.
+WearableImport.add_index(WearableImport.index(WearableImport.account, unique=True,
+                                              name="wearable_import_one_running_per_account")
+                         .where(WearableImport.status == "running"))
+
+
 class ImportUpload(BaseModel):
     """A resumable (tus) upload of an export, received in pieces: `offset` bytes of `length` are
     in the file at `path`. Each piece is written by one request at a time (`writer`, held until

@@ -4,7 +4,13 @@ An upload is streamed straight to a file under `instance/imports/` (never held i
 memory), recorded as a `queued` import and handed to the job queue. The job claims it
 (`queued` → `running`, one conditional update that also takes a lease: of two workers
 racing for one import, one wins), streams it through the Apple Health importer and ends
-`done` or `failed`; the uploaded file is deleted either way. While it reads, the job writes
+`done` or `failed`; the uploaded file is deleted either way.
+
+Imports run on the job queue's `bulk` workers, one at a time per account: a claim finds no
+other running import of the account, and a partial unique index refuses a second one to
+claims that race. An import whose account is busy stays `queued` (never failed); when the
+running one ends, the account's oldest queued import is enqueued again, behind whatever other
+accounts queued meanwhile. So one account's uploads take turns and never hold every worker. While it reads, the job writes
 its progress (bytes read from the file) and renews its lease, and only the lease's owner
 can: a run that finds its lease taken stops without touching the import again.
 
@@ -22,11 +28,12 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
+from peewee import SQL, IntegrityError, fn
 
 from avycenna import jobs
 from avycenna.audit.service import record
 from avycenna.clock import isoformat, utcnow
-from avycenna.db import write_transaction
+from avycenna.db import database, write_transaction
 from avycenna.errors import fail
 from avycenna.imports.models import WearableImport
 from avycenna.private import private_dir
@@ -102,18 +109,47 @@ def _lease_expired(now):
             | (WearableImport.lease_expires_at.is_null() & (WearableImport.heartbeat_at < stale)))
 
 
+def _account_running(live_only=False):
+    """SQL: the account of the outer import has a running import (with a live lease, if asked)."""
+    other = WearableImport.alias("running_import")
+    where = (other.account == WearableImport.account) & (other.status == "running")
+    if live_only:
+        where &= other.lease_expires_at >= utcnow()
+    return fn.EXISTS(other.select(SQL("1")).where(where))
+
+
 def claim(import_id, owner):
     """`queued` → `running`, leased to `owner` for IMPORTS_STALE_SECONDS: one conditional
     UPDATE, so of two workers racing for one import exactly one wins. Counts an attempt;
-    an import that has had IMPORTS_MAX_ATTEMPTS is not claimed."""
+    an import that has had IMPORTS_MAX_ATTEMPTS is not claimed, nor one whose account has
+    another import running (the partial unique index refuses the one that loses a race to the
+    condition): it stays queued for its turn."""
     now = utcnow()
     query = WearableImport.update(
         status="running", started_at=now, heartbeat_at=now, lease_owner=owner,
         lease_expires_at=now + timedelta(seconds=_lease_seconds()), attempts=WearableImport.attempts + 1,
     ).where((WearableImport.id == import_id) & (WearableImport.status == "queued")
             & (WearableImport.attempts < current_app.config["IMPORTS_MAX_ATTEMPTS"])
-            & (WearableImport.lease_owner.is_null() | (WearableImport.lease_expires_at < now)))
-    return query.execute() == 1
+            & (WearableImport.lease_owner.is_null() | (WearableImport.lease_expires_at < now))
+            & ~_account_running())
+    try:
+        with database.atomic():
+            return query.execute() == 1
+    except IntegrityError:  # the account's other import was claimed at the same moment
+        return False
+
+
+def start_next(account_id):
+    """Enqueue the account's oldest queued import, if any (after its running one ended); returns its id.
+
+    It goes to the back of the queue, behind other accounts' imports queued meanwhile."""
+    following = (WearableImport.select(WearableImport.id)
+                 .where((WearableImport.account == account_id) & (WearableImport.status == "queued")
+                        & (WearableImport.attempts < current_app.config["IMPORTS_MAX_ATTEMPTS"]))
+                 .order_by(WearableImport.created_at, WearableImport.id).limit(1).scalar())
+    if following is not None:
+        jobs.enqueue_safely(run_import, following)
+    return following
 
 
 def renew(import_id, owner, **fields):
@@ -132,9 +168,10 @@ def _split(counts):
     return inserted, counts.get("duplicates", 0)
 
 
-@jobs.task()
+@jobs.task(queue="bulk")
 def run_import(import_id):
-    """The background job: import one upload (safe to run twice: only one run claims it)."""
+    """The background job: import one upload (safe to run twice: only one run claims it; an
+    import whose account has another one running waits, queued, for `start_next`)."""
     from avycenna.wearables.apple_health import ExportUnreadable, import_export
 
     owner = secrets.token_hex(16)  # this run, not this worker: a retry in the same thread is another owner
@@ -181,6 +218,7 @@ def _finish(item, outcome, skipped, held):
                    outcome="success" if outcome["status"] == "done" else "failure")
     if ended:
         remove_file(item.path)
+        start_next(item.account_id)
     return ended
 
 
@@ -197,15 +235,17 @@ def resume_stale():
 
     A `running` import whose lease has expired lost its worker (a restart, or a worker that
     stopped answering for IMPORTS_STALE_SECONDS); a `queued` one that old never reached a
-    worker (queue down or lost). Both are (re)enqueued, the first only through a conditional
-    update that still finds the lease expired; the job's conditional claim makes a double
-    enqueue harmless. An import that has had IMPORTS_MAX_ATTEMPTS attempts is `failed` instead.
+    worker (queue down or lost), unless it waits for its turn behind a live import of its
+    account (which enqueues it when it ends). Both are (re)enqueued, the first only through a
+    conditional update that still finds the lease expired; the job's conditional claim makes a
+    double enqueue harmless. An import that has had IMPORTS_MAX_ATTEMPTS attempts is `failed`
+    instead.
     """
     now = utcnow()
     cutoff = now - timedelta(seconds=_lease_seconds())
     max_attempts = current_app.config["IMPORTS_MAX_ATTEMPTS"]
     running = (WearableImport.status == "running") & _lease_expired(now)
-    queued = (WearableImport.status == "queued") & (WearableImport.created_at < cutoff)
+    queued = (WearableImport.status == "queued") & (WearableImport.created_at < cutoff) & ~_account_running(True)
     stale = WearableImport.select(WearableImport.id, WearableImport.status, WearableImport.attempts).where(
         running | queued)
     resumed = []
@@ -238,6 +278,7 @@ def _give_up(import_id, condition, attempts):
                    target_id=item.id, user_id=item.account_id, outcome="failure")
     if ended:
         remove_file(item.path)
+        start_next(item.account_id)
 
 
 def _sweep():

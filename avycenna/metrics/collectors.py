@@ -95,10 +95,12 @@ def progress_families():
 
 
 def queue_families():
-    depth = GaugeMetricFamily("avycenna_queue_pending_jobs", "Jobs waiting in the job queue "
-                              "(absent when the queue cannot be reached).")
+    depth = GaugeMetricFamily("avycenna_queue_pending_jobs", "Jobs waiting in each job queue: `default` "
+                              "(webhook deliveries, housekeeping, short jobs) and `bulk` (imports, FHIR "
+                              "exports); absent when the queues cannot be reached.", labels=("queue",))
     try:
-        depth.add_metric((), jobs.pending_count())
+        for queue, pending in jobs.pending_counts().items():
+            depth.add_metric((queue,), pending)
     except Exception as exc:  # an unreachable Redis: the readiness gauge says so
         log.warning("metrics: job queue unreachable (%s)", type(exc).__name__)
         return []
