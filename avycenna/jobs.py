@@ -35,8 +35,9 @@ from functools import wraps
 from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis import ConnectionPool
 
-from avycenna.instruments import count_job
+from avycenna.instruments import count_enqueue_failure, count_job
 
 log = logging.getLogger("avycenna")
 
@@ -46,9 +47,12 @@ huey = Huey("avycenna", results=False, utc=True, storage_class=MemoryStorage)
 huey.signal()(count_job)  # every job's events, counted for /metrics (in the process they happen in)
 _state = threading.local()
 _app = {"app": None}
+_after_outage = []  # jobs (sweeps) to enqueue once the queue answers again after an enqueue failed
+_missed = threading.Event()  # an enqueue failed in this process since the last one that worked
+READ_TIMEOUT = 1  # seconds a worker's blocking read of the queue waits for a job (huey's default)
 
-__all__ = ["crontab", "enqueue_safely", "huey", "init_app", "pending_count", "periodic_task",
-           "start_embedded_consumer", "task"]
+__all__ = ["after_outage", "crontab", "enqueue_safely", "huey", "init_app", "pending_count",
+           "periodic_task", "setting", "start_embedded_consumer", "task"]
 
 
 def _in_app_context(func):
@@ -89,7 +93,12 @@ def storage_for(app):
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"QUEUE_URL must be a redis:// URL, not {url!r}")
-        return RedisStorage(name, url=url)
+        # REDIS_TIMEOUT bounds a connect and an answer (a worker's blocking read waits up to
+        # READ_TIMEOUT for a job on top): an unreachable Redis fails an enqueue fast.
+        timeout = float(app.config["REDIS_TIMEOUT"])
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=timeout,
+                                       socket_timeout=timeout + READ_TIMEOUT)
+        return RedisStorage(name, connection_pool=pool, read_timeout=READ_TIMEOUT)
     path = os.path.join(app.instance_path, "jobs.sqlite3")
     if not os.path.exists(path):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -116,15 +125,38 @@ def enqueue_safely(job, *args):
     """Enqueue `job(*args)`; if the queue cannot be reached, log it and return False.
 
     For jobs whose state lives in the database and a periodic sweep re-enqueues:
-    a queue outage then delays the work instead of failing the request.
+    a queue outage then delays the work instead of failing the request. The first enqueue
+    that works again in this process also enqueues the `after_outage` sweeps, so what was
+    left behind goes out then, not at the next periodic sweep.
     """
     try:
         job(*args)
-        return True
     except Exception as exc:
         log.warning("job queue unreachable, %s left for the next sweep (%s)",
                     job.name, type(exc).__name__)
+        count_enqueue_failure(job.name)
+        _missed.set()
         return False
+    if _missed.is_set():
+        _missed.clear()
+        for sweep in _after_outage:
+            try:
+                sweep()
+            except Exception:  # gone again: the next enqueue that works tries again
+                _missed.set()
+    return True
+
+
+def after_outage(job):
+    """Decorator (below `@periodic_task`): enqueue this sweep when the queue answers again
+    after an enqueue in this process failed."""
+    _after_outage.append(job)
+    return job
+
+
+def setting(name):
+    """A setting of the app the jobs run for (hooks that run outside its context read it here)."""
+    return _app["app"].config[name]
 
 
 def pending_count():

@@ -2,8 +2,9 @@
 
 Safe with several workers and processes: a sender first claims the delivery with a
 conditional UPDATE (due, still pending) that also pushes its due time a lease
-ahead, so exactly one sender posts it, and a sender that dies mid-way leaves it
-due again once the lease runs out. The outcome is written only if no later
+(`WEBHOOK_LEASE_SECONDS`) ahead, so exactly one sender posts it, and a sender that dies
+mid-way leaves it due again once the lease runs out: the next attempt carries the same
+`webhook-id`, so a receiver that got the first one can tell. The outcome is written only if no later
 attempt has started (`attempts` unchanged).
 
 Retries follow `WEBHOOK_RETRY_SCHEDULE` (seconds after each failed attempt; by
@@ -25,7 +26,6 @@ from avycenna.webhooks import ssrf
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import signing_secrets
 
-LEASE_SECONDS = 60  # longer than any one attempt can take (timeout + signing)
 MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of a receiver's answer
 USER_AGENT = "AVYCENNA-Webhooks/1"
 
@@ -95,7 +95,7 @@ def attempt(endpoint, delivery):
 def claim(delivery_id, now=None):
     """The delivery if it is due and this caller won it (attempts counted, lease taken), else None."""
     now = now or utcnow()
-    lease = now + timedelta(seconds=LEASE_SECONDS)
+    lease = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
     won = (WebhookDelivery.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
                                   next_attempt_at=lease, lease_until=lease)
            .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.status == "pending")

@@ -14,6 +14,7 @@ def send(delivery_id):
             pass
 
 
+@jobs.after_outage
 @jobs.periodic_task(jobs.crontab(minute="*"))
 def sweep():
     """Every minute: enqueue every due delivery (retries, and any left by a crash or a CLI)."""
@@ -23,8 +24,13 @@ def sweep():
 
 @jobs.huey.on_startup("webhooks.sweep")
 def sweep_on_start():
-    """When workers start (after a restart or a crash), look for due deliveries at once."""
+    """When workers start (after a restart or a crash), look for due deliveries at once, and
+    again once a lease has run out: a delivery a killed worker was sending is due then."""
     jobs.enqueue_safely(sweep)
+    try:
+        sweep.schedule(delay=int(jobs.setting("WEBHOOK_LEASE_SECONDS")) + 1)
+    except Exception:  # the queue is unreachable: the periodic sweep finds them
+        pass
 
 
 @jobs.task()
