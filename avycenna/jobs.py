@@ -194,4 +194,5 @@ def start_embedded_consumer(app):
 
 def run_worker(workers):
     """`flask --app app worker`: a consumer process with huey's own signal handling."""
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+    Consumer(huey, workers=workers, worker_type="thread", periodic=True, initial_delay=0.05,
+             max_delay=1.0).run()  # after a queue outage, reading again within a second

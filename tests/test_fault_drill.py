@@ -49,6 +49,7 @@ APPS = ("app1", "app2")
 BUDGET = 20  # RATELIMIT_API_KEY in the drill: requests a minute per API key
 CLIENT_TIMEOUT = 15  # seconds a client waits for an answer before it calls the request hung
 BATCH = 20  # samples per wearable batch
+PAUSE = 0.1  # seconds each client waits between two pieces of work (the load's bound)
 OUTAGE = 10  # seconds Redis is away
 RETRY_STORAGE_AFTER = 5  # avycenna.ratelimit: seconds a process counts in memory before asking Redis again
 DB_UNAVAILABLE = "Database unavailable; try again shortly."
@@ -130,7 +131,7 @@ class Load:
     def _loop(self, work):
         while self.running.is_set():
             work()
-            time.sleep(0.05)
+            time.sleep(PAUSE)
 
     def ingest(self):
         drill = self.drill
@@ -391,7 +392,8 @@ class Drill:
     def check_webhooks(self, load, seconds=90):
         """Every delivery the database holds is delivered, and the receivers got each event
         (the delivery's `webhook-id`), signed with their endpoint's secret."""
-        deadline = time.monotonic() + seconds
+        started = time.monotonic()
+        deadline = started + seconds
         while True:
             with self.database() as conn, conn.cursor() as cur:
                 cur.execute("SELECT d.message_id, d.status, d.event_type, d.payload, e.url, d.attempts "
@@ -402,7 +404,8 @@ class Drill:
                 break
             assert time.monotonic() < deadline, (f"{len(waiting)} webhook deliveries still not delivered "
                                                  f"after {seconds} s: {waiting[:3]}\n{self.lab.tail('worker')}")
-            time.sleep(0.5)
+            time.sleep(0.2)
+        self.webhooks_waited = time.monotonic() - started
         received = defaultdict(list)  # (path, webhook-id) -> [payload]
         for path, secret in self.secrets.items():
             for headers, payload in self.receiver.verified(secret, path):
@@ -476,7 +479,8 @@ def summary(name, answers, load, extra=""):
     errors = {s: n for s, n in answers.items() if s != 200 and s != 201}
     slowest = max(e["seconds"] for e in load.log)
     RESULTS.append(f"{name}: {sum(answers.values())} answers, non-2xx {dict(sorted(errors.items()))}, "
-                   f"slowest {slowest:.1f} s{extra}")
+                   f"slowest {slowest:.2f} s, webhooks all delivered {load.drill.webhooks_waited:.1f} s after the "
+                   f"load stopped{extra}")
 
 
 # The faults --------------------------------------------------------------------------------

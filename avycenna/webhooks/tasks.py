@@ -3,7 +3,12 @@ from avycenna import jobs
 from avycenna.webhooks import delivery
 
 
-@jobs.task()
+# A run that fails (its database restarting) runs again shortly: the claim makes a second run
+# harmless, and one that finds its delivery leased leaves it to the lease's end and the sweep.
+RERUNS = {"retries": 3, "retry_delay": 2}
+
+
+@jobs.task(**RERUNS)
 def send(delivery_id):
     """Send one delivery; after a failure, schedule its next attempt on the queue."""
     retry_in = delivery.deliver(delivery_id)
@@ -15,7 +20,7 @@ def send(delivery_id):
 
 
 @jobs.after_outage
-@jobs.periodic_task(jobs.crontab(minute="*"))
+@jobs.periodic_task(jobs.crontab(minute="*"), **RERUNS)
 def sweep():
     """Every minute: enqueue every due delivery (retries, and any left by a crash or a CLI)."""
     for delivery_id in delivery.due():
