@@ -132,9 +132,9 @@ def enqueue_safely(job, *args):
     try:
         job(*args)
     except Exception as exc:
-        log.warning("job queue unreachable, %s left for the next sweep (%s)",
-                    job.name, type(exc).__name__)
-        count_enqueue_failure(job.name)
+        name = job.task_class.__name__  # as huey names its tasks (the wrapper's `name` is None)
+        log.warning("job queue unreachable, %s left for the next sweep (%s)", name, type(exc).__name__)
+        count_enqueue_failure(name)
         _missed.set()
         return False
     if _missed.is_set():
