@@ -145,8 +145,25 @@ def deliver(delivery_id):
 
 
 def due(limit=500):
-    """Ids of pending deliveries whose time has come (the sweep's work list)."""
-    query = (WebhookDelivery.select(WebhookDelivery.id)
-             .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= utcnow()))
-             .order_by(WebhookDelivery.next_attempt_at).limit(limit))
-    return [row.id for row in query]
+    """Ids of pending deliveries whose time has come, oldest first (up to `limit`)."""
+    return [delivery_id for page in due_pages(limit, limit) for delivery_id in page]
+
+
+def due_pages(page=500, most=10000):
+    """The due deliveries' ids in pages of `page`, oldest first, at most `most` in all (the
+    sweep's work list: a backlog after a queue outage can be longer than one page)."""
+    now, after, given = utcnow(), None, 0
+    while given < most:
+        query = (WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+                 .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= now))
+                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(min(page, most - given)))
+        if after is not None:
+            at, last_id = after
+            query = query.where((WebhookDelivery.next_attempt_at > at)
+                                | ((WebhookDelivery.next_attempt_at == at) & (WebhookDelivery.id > last_id)))
+        rows = list(query)
+        if not rows:
+            return
+        yield [row.id for row in rows]
+        given += len(rows)
+        after = (rows[-1].next_attempt_at, rows[-1].id)

@@ -1,10 +1,13 @@
 """The background jobs: send one delivery (and schedule its retry), sweep for due ones."""
+import logging
+
 from avycenna import jobs
 from avycenna.webhooks import delivery
 
 
 # A run that fails (its database restarting) runs again shortly: the claim makes a second run
 # harmless, and one that finds its delivery leased leaves it to the lease's end and the sweep.
+log = logging.getLogger("avycenna")
 RERUNS = {"retries": 3, "retry_delay": 2}
 
 
@@ -22,9 +25,15 @@ def send(delivery_id):
 @jobs.after_outage
 @jobs.periodic_task(jobs.crontab(minute="*"), **RERUNS)
 def sweep():
-    """Every minute: enqueue every due delivery (retries, and any left by a crash or a CLI)."""
-    for delivery_id in delivery.due():
-        jobs.enqueue_safely(send, delivery_id)
+    """Every minute: enqueue every due delivery (retries, and any left by a crash, a queue outage
+    or a CLI), page by page (up to 10,000 a sweep; the next sweep takes the rest)."""
+    count = 0
+    for page in delivery.due_pages():
+        for delivery_id in page:
+            jobs.enqueue_safely(send, delivery_id)
+        count += len(page)
+    if count:
+        log.info("webhook sweep: %d deliveries due", count)
 
 
 @jobs.huey.on_startup("webhooks.sweep")
