@@ -31,8 +31,12 @@ DEFAULTS = {
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "avycenna",
-    # If Redis goes away, keep limiting per process instead of failing requests.
+    # If Redis goes away, keep limiting per process instead of failing requests: each process
+    # then counts its own budget (so N processes allow up to N times it) until Redis answers.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # A rate-limit storage error that the fallback does not cover (Redis lost between a
+    # route's check and its after-request count) is logged, never the request's 500.
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_ANONYMOUS": "60/minute",
     # Mail (SMTP). With no MAIL_HOST, messages are written to the server log.
     "MAIL_HOST": None,
@@ -147,6 +151,11 @@ DEFAULTS.update({
     "QUEUE_BULK_WORKERS": 2,
     # Run the workers inside `python app.py`? None: yes when there is no QUEUE_URL.
     "QUEUE_EMBEDDED": None,
+    # Seconds the Redis clients (rate limits, job queue) wait to connect and for an answer: a
+    # Redis that is down or cut off costs a request at most about this long (the rate limits
+    # then count in memory, jobs wait for the sweeps), never a hang. The queue's workers wait
+    # one second more for their blocking reads.
+    "REDIS_TIMEOUT": 1.0,
 })
 DEFAULTS.update({
     # SQLite durability: "full" syncs every commit (an acknowledged write survives a power
@@ -167,6 +176,10 @@ DEFAULTS.update({
     # Seconds an endpoint's previous signing secret still signs after a rotation (deliveries
     # then carry both signatures); 0 ends it at once.
     "WEBHOOK_SECRET_OVERLAP": 24 * 3600,
+    # Seconds a worker holds a delivery it is sending (more than WEBHOOK_TIMEOUT): a worker
+    # killed mid-delivery leaves it to another worker once this has passed, with the same
+    # `webhook-id` (a restarted worker looks again after this long).
+    "WEBHOOK_LEASE_SECONDS": 60,
 })
 DEFAULTS.update({
     # Browser origins (besides this server's own) allowed to call /mcp, e.g. a web-based

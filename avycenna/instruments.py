@@ -50,6 +50,15 @@ webhook_attempts = Counter(
     "Webhook delivery attempts by outcome: delivered, retrying (a retry is scheduled), failed "
     "(the last attempt failed).",
     ("outcome",))
+ratelimit_fallbacks = Counter(
+    "avycenna_ratelimit_fallbacks",
+    "Times a process began counting the per-credential budgets in its own memory because the "
+    "shared rate-limit storage (Redis) did not answer; it tries Redis again a few seconds later.")
+job_enqueue_failures = Counter(
+    "avycenna_job_enqueue_failures",
+    "Jobs that could not be put on the queue (Redis unreachable), by job: their work waits in "
+    "the database for a sweep.",
+    ("job",))
 db_pool_connections = Gauge(
     "avycenna_db_pool_connections",
     "Database connections of the serving processes' pools, in use or idle (as the last request "
@@ -113,6 +122,14 @@ def count_job(signal, task, exc=None):
 
 def count_webhook_attempt(outcome):
     webhook_attempts.labels(outcome).inc()
+
+
+def count_ratelimit_fallback():
+    ratelimit_fallbacks.inc()
+
+
+def count_enqueue_failure(job):
+    job_enqueue_failures.labels(job).inc()
 
 
 def _forget_this_process():

@@ -46,13 +46,15 @@ Rules for jobs:
 """
 import logging
 import os
+import threading
 from functools import wraps
 
 from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis import ConnectionPool
 
-from avycenna.instruments import count_job
+from avycenna.instruments import count_enqueue_failure, count_job
 
 log = logging.getLogger("avycenna")
 
@@ -65,9 +67,12 @@ for _queue in QUEUES.values():  # every job's events, counted for /metrics (in t
     _queue.signal()(count_job)
 _app = {"app": None}
 _after_each = []  # hook(g), run after every job that returned, in its app context
+_after_outage = []  # jobs (sweeps) to enqueue once the queue answers again after an enqueue failed
+_missed = threading.Event()  # an enqueue failed in this process since the last one that worked
+READ_TIMEOUT = 1  # seconds a worker's blocking read of the queue waits for a job (huey's default)
 
-__all__ = ["QUEUES", "after_each_job", "bulk", "crontab", "enqueue_safely", "huey", "init_app", "pending_count", "pending_counts",
-           "periodic_task", "start_embedded_consumer", "task"]
+__all__ = ["QUEUES", "after_each_job", "after_outage", "bulk", "crontab", "enqueue_safely", "huey", "init_app",
+           "pending_count", "pending_counts", "periodic_task", "setting", "start_embedded_consumer", "task"]
 
 
 def _in_app_context(func):
@@ -129,7 +134,12 @@ def storage_for(app, queue="default"):
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"QUEUE_URL must be a redis:// URL, not {url!r}")
-        return RedisStorage(name, url=url)
+        # REDIS_TIMEOUT bounds a connect and an answer (a worker's blocking read waits up to
+        # READ_TIMEOUT for a job on top): an unreachable Redis fails an enqueue fast.
+        timeout = float(app.config["REDIS_TIMEOUT"])
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=timeout,
+                                       socket_timeout=timeout + READ_TIMEOUT)
+        return RedisStorage(name, connection_pool=pool, read_timeout=READ_TIMEOUT)
     path = os.path.join(app.instance_path, "jobs.sqlite3" if queue == "default" else f"jobs-{queue}.sqlite3")
     if not os.path.exists(path):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -157,15 +167,38 @@ def enqueue_safely(job, *args):
     """Enqueue `job(*args)`; if the queue cannot be reached, log it and return False.
 
     For jobs whose state lives in the database and a periodic sweep re-enqueues:
-    a queue outage then delays the work instead of failing the request.
+    a queue outage then delays the work instead of failing the request. The first enqueue
+    that works again in this process also enqueues the `after_outage` sweeps, so what was
+    left behind goes out then, not at the next periodic sweep.
     """
     try:
         job(*args)
-        return True
     except Exception as exc:
-        log.warning("job queue unreachable, %s left for the next sweep (%s)",
-                    job.name, type(exc).__name__)
+        name = job.task_class.__name__  # as huey names its tasks (the wrapper's `name` is None)
+        log.warning("job queue unreachable, %s left for the next sweep (%s)", name, type(exc).__name__)
+        count_enqueue_failure(name)
+        _missed.set()
         return False
+    if _missed.is_set():
+        _missed.clear()
+        for sweep in _after_outage:
+            try:
+                sweep()
+            except Exception:  # gone again: the next enqueue that works tries again
+                _missed.set()
+    return True
+
+
+def after_outage(job):
+    """Decorator (below `@periodic_task`): enqueue this sweep when the queue answers again
+    after an enqueue in this process failed."""
+    _after_outage.append(job)
+    return job
+
+
+def setting(name):
+    """A setting of the app the jobs run for (hooks that run outside its context read it here)."""
+    return _app["app"].config[name]
 
 
 def pending_counts():
@@ -225,10 +258,10 @@ def make_consumers(app, queue="all", workers=None):
 
 def embedded(app):
     """Whether `python app.py` runs the consumers itself (default: when no QUEUE_URL)."""
-    setting = app.config.get("QUEUE_EMBEDDED")
-    if setting is None:
+    value = app.config.get("QUEUE_EMBEDDED")
+    if value is None:
         return not app.config.get("QUEUE_URL")
-    return str(setting).lower() not in ("0", "false", "no", "off", "")
+    return str(value).lower() not in ("0", "false", "no", "off", "")
 
 
 def start_embedded_consumer(app):
@@ -246,6 +279,8 @@ def run_worker(counts):
     for consumer in others:
         consumer.start()
     try:
-        Consumer(QUEUES[main], workers=counts[main], worker_type="thread", periodic=main == "default").run()
+        # after a queue outage, reading again within a second
+        Consumer(QUEUES[main], workers=counts[main], worker_type="thread", periodic=main == "default",
+                 initial_delay=0.05, max_delay=1.0).run()
     finally:
         Consumers(others).stop(graceful=True)

@@ -5,7 +5,10 @@ client IP (`RATELIMIT_JWT`, `RATELIMIT_API_KEY`, `RATELIMIT_ANONYMOUS`). The
 moving-window strategy never lets twice the limit through at a window boundary.
 `RATELIMIT_STORAGE_URI=redis://…` shares the counts between processes; the default
 memory storage is per process. When Redis cannot be reached the counts fall back to
-memory (logged) and go back to Redis once it answers again.
+memory (logged, and counted in `avycenna_ratelimit_fallbacks_total`) and go back to
+Redis once it answers again: while Redis is away, N processes allow up to N times a
+budget. The Redis client gives up after `REDIS_TIMEOUT` seconds (connect or answer), so a
+Redis that is down or cut off slows a request by at most that, never hangs it.
 
 The per-credential budget is spent by `spend_budget` with the `limits` library (the
 storage and moving window flask-limiter itself uses), once per request: on Redis the
@@ -19,6 +22,7 @@ import functools
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 
 from flask import current_app, g
 from flask.globals import request_ctx
@@ -30,6 +34,7 @@ from redis.exceptions import NoScriptError
 
 from avycenna.http import ip_hash
 from avycenna.errors import ApiError
+from avycenna.instruments import count_ratelimit_fallback
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +115,7 @@ class Budgets:
         self.prefix = prefix
         self.fallback = MemoryStorage()
         self.fallback_until = 0.0  # monotonic time until which the fallback counts
+        self.fell_back_at = None  # epoch seconds of the last switch to the fallback (admin status)
         self._items = {}  # limit string -> parsed RateLimitItem
 
     def item(self, text):
@@ -128,6 +134,8 @@ class Budgets:
                 log.warning("rate-limit storage unreachable (%s); counting in memory for %ss",
                             type(error).__name__, RETRY_STORAGE_AFTER)
                 self.fallback_until = time.monotonic() + RETRY_STORAGE_AFTER
+                self.fell_back_at = time.time()
+                count_ratelimit_fallback()
         return (item, *self._spend(self.fallback, item, key))
 
     def _spend(self, storage, item, key):
@@ -142,6 +150,21 @@ class Budgets:
         reset, remaining = start + expiry, item.amount - used
         # As flask-limiter reports it: the (next whole) second at which the oldest counted request leaves.
         return allowed, max(remaining, 0), int(reset + 1)
+
+
+    def state(self):
+        """For the admin status: whether the budgets are shared now, and the last fallback."""
+        shared = isinstance(self.storage, RedisStorage)
+        counting = "per_process" if not shared or time.monotonic() < self.fallback_until else "shared"
+        last = self.fell_back_at
+        return {"storage": "redis" if shared else "memory", "counting": counting,
+                "last_fallback_at": None if last is None else datetime.fromtimestamp(last, timezone.utc)}
+
+
+def redis_options(config):
+    """The Redis client's timeouts (`REDIS_TIMEOUT`): connect and answer, in seconds."""
+    timeout = float(config["REDIS_TIMEOUT"])
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
 def _redis_hit_and_read(storage, storage_key, amount, expiry):
@@ -246,6 +269,9 @@ def init_app(app):
     # The limiter is module-level (views decorate with it) but each app has its own
     # storage and key prefix; flask-limiter keeps the first prefix it saw otherwise.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**redis_options(app.config),
+                                                   **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
     limiter.init_app(app)
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     inject, release = app.after_request_funcs[None].pop(), app.teardown_request_funcs[None].pop()

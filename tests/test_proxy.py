@@ -37,20 +37,21 @@ def documented_nginx_block():
     return block.group(1)
 
 
-def nginx_conf(tmp_path, listen_port, app_ports, cert, key):
-    """The documented block with this test's ports and certificate, inside a minimal main file."""
+def nginx_conf(tmp_path, listen, upstreams, cert, key):
+    """The documented block with this test's addresses (`listen` and each of `upstreams` as
+    "address:port") and certificate, inside a minimal main file."""
     block = documented_nginx_block()
-    for documented, port in zip(("127.0.0.1:8001", "127.0.0.1:8002"), app_ports):
+    for documented, upstream in zip(("127.0.0.1:8001", "127.0.0.1:8002"), upstreams):
         assert documented in block
-        block = block.replace(documented, f"127.0.0.1:{port}")
-    for documented, actual in (("listen 443 ssl;", f"listen 127.0.0.1:{listen_port} ssl;"),
+        block = block.replace(documented, upstream)
+    for documented, actual in (("listen 443 ssl;", f"listen {listen} ssl;"),
                                ("/etc/ssl/avycenna/fullchain.pem", str(cert)),
                                ("/etc/ssl/avycenna/privkey.pem", str(key))):
         assert documented in block
         block = block.replace(documented, actual)
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for folder in temp.values():
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
     return "\n".join([
         "daemon off;", "worker_processes 1;", f"pid {tmp_path / 'nginx.pid'};",
         "user root;" if os.geteuid() == 0 else "",  # workers must reach the test's temp folders
@@ -127,7 +128,8 @@ def proxied(app, app_config, database_url, redis_url, tmp_path, smtp):  # noqa: 
             wait_for_port(port, proc, "app.py")
         listen_port = free_port()
         conf = tmp_path / "nginx.conf"
-        conf.write_text(nginx_conf(tmp_path, listen_port, app_ports, cert_file, key_file))
+        conf.write_text(nginx_conf(tmp_path, f"127.0.0.1:{listen_port}", [f"127.0.0.1:{port}" for port in app_ports],
+                                   cert_file, key_file))
         nginx = subprocess.Popen([NGINX, "-e", "stderr", "-p", str(tmp_path), "-c", str(conf)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         processes.append(nginx)

@@ -86,13 +86,14 @@ def test_unreachable_database_is_unready(make_app, app_config, tmp_path):
 
 
 def test_a_redis_that_never_answers_is_no_answer_not_a_hung_probe(make_app, monkeypatch):
-    """A Redis behind a cut link: the connection opens, nothing ever comes back."""
+    """A Redis behind a cut link: the connection opens, nothing ever comes back (and the
+    client's own REDIS_TIMEOUT is longer than the probe's)."""
     monkeypatch.setattr(readiness, "PROBE_TIMEOUT", 0.5)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # never accepted, never answered
         port = silent.getsockname()[1]
-        app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0")
+        app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0", REDIS_TIMEOUT=30)
         client = app.test_client()
         for _ in range(2):  # the second probe waits on the first question, still open
             started = time.monotonic()

@@ -260,3 +260,17 @@ def test_a_huge_answer_is_not_read_to_the_end(app, client, people, receiver):
     send_due(app)
     assert deliveries(client, people["member"], hook["id"])[0]["status"] == "delivered"
     assert wait_for(lambda: receiver.unsent) and receiver.unsent[0] > 32 * 1024 * 1024
+
+
+def test_the_sweep_pages_through_a_backlog_longer_than_a_page(app, make_user):
+    """After a queue outage more deliveries can be due than one page holds: every one is
+    listed once, oldest first, up to the sweep's bound."""
+    with app.app_context(), database.obj.connection_context():
+        endpoint = WebhookEndpoint.create(user=make_user(), url="https://hooks.example/x", events="",
+                                          secret=new_secret())
+        ids = [row_id for _ in range(7) for row_id in events.queue([endpoint], "grant.requested", {"grant_id": "g"})]
+        pages = list(delivery.due_pages(page=3))
+        assert [len(page) for page in pages] == [3, 3, 1]
+        assert sorted(i for page in pages for i in page) == sorted(ids)
+        assert [len(page) for page in delivery.due_pages(page=3, most=5)] == [3, 2]
+        assert delivery.due(limit=4) == [i for page in pages for i in page][:4]

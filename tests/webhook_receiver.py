@@ -1,4 +1,5 @@
-"""A real HTTP receiver on 127.0.0.1 that records every webhook POST it gets."""
+"""A real HTTP receiver (on 127.0.0.1, or another address of this machine) that records every
+webhook POST it gets."""
 import ssl
 import threading
 import time
@@ -9,7 +10,7 @@ from standardwebhooks.webhooks import Webhook
 
 
 class Receiver:
-    def __init__(self, tls=None):
+    def __init__(self, tls=None, host="127.0.0.1"):
         self.requests = []  # (path, headers dict, body str), in arrival order
         self.responses = deque()  # status codes (or (status, headers)) to answer next; then 200
         self.delay = 0
@@ -42,7 +43,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         if tls:  # (certificate file, key file): serve HTTPS
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
@@ -52,7 +53,8 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path="/hook"):
-        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}{path}"
+        host, port = self.server.server_address[:2]
+        return f"{self.scheme}://{host}:{port}{path}"
 
     def start(self):
         self.thread.start()

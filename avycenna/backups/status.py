@@ -1,5 +1,8 @@
-"""What an operator checks: schema version, database and WAL size, last backup, queue depth."""
+"""What an operator checks: schema version, database and WAL size, last backup, queue depth,
+and whether this process shares the rate limits (or counts them alone: Redis was unreachable)."""
 import os
+
+from flask import current_app
 
 from avycenna import jobs
 from avycenna.backups.service import applied_version, last_backup
@@ -37,4 +40,5 @@ def status():
             "created_at": backup.created_at, "path": backup.path, "size_bytes": backup.size_bytes,
             "schema_version": backup.schema_version},
         "queue": {"pending_jobs": queue_depth()},
+        "rate_limits": current_app.extensions["avycenna_budgets"].state(),
     }

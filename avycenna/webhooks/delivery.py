@@ -2,8 +2,9 @@
 
 Safe with several workers and processes: a sender first claims the delivery with a
 conditional UPDATE (due, still pending) that also pushes its due time a lease
-ahead, so exactly one sender posts it, and a sender that dies mid-way leaves it
-due again once the lease runs out. The outcome is written only if no later
+(`WEBHOOK_LEASE_SECONDS`) ahead, so exactly one sender posts it, and a sender that dies
+mid-way leaves it due again once the lease runs out: the next attempt carries the same
+`webhook-id`, so a receiver that got the first one can tell. The outcome is written only if no later
 attempt has started (`attempts` unchanged).
 
 Retries follow `WEBHOOK_RETRY_SCHEDULE` (seconds after each failed attempt; by
@@ -24,7 +25,6 @@ from avycenna.instruments import count_webhook_attempt
 from avycenna.webhooks.models import WebhookDelivery, WebhookEndpoint
 from avycenna.webhooks.secrets import signing_secrets
 
-LEASE_SECONDS = 60  # longer than any one attempt can take (timeout + signing)
 MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of a receiver's answer
 USER_AGENT = "AVYCENNA-Webhooks/1"
 
@@ -74,7 +74,7 @@ def attempt(endpoint, delivery):
 def claim(delivery_id, now=None):
     """The delivery if it is due and this caller won it (attempts counted, lease taken), else None."""
     now = now or utcnow()
-    lease = now + timedelta(seconds=LEASE_SECONDS)
+    lease = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
     won = (WebhookDelivery.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
                                   next_attempt_at=lease, lease_until=lease)
            .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.status == "pending")
@@ -124,8 +124,25 @@ def deliver(delivery_id):
 
 
 def due(limit=500):
-    """Ids of pending deliveries whose time has come (the sweep's work list)."""
-    query = (WebhookDelivery.select(WebhookDelivery.id)
-             .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= utcnow()))
-             .order_by(WebhookDelivery.next_attempt_at).limit(limit))
-    return [row.id for row in query]
+    """Ids of pending deliveries whose time has come, oldest first (up to `limit`)."""
+    return [delivery_id for page in due_pages(limit, limit) for delivery_id in page]
+
+
+def due_pages(page=500, most=10000):
+    """The due deliveries' ids in pages of `page`, oldest first, at most `most` in all (the
+    sweep's work list: a backlog after a queue outage can be longer than one page)."""
+    now, after, given = utcnow(), None, 0
+    while given < most:
+        query = (WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+                 .where((WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= now))
+                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(min(page, most - given)))
+        if after is not None:
+            at, last_id = after
+            query = query.where((WebhookDelivery.next_attempt_at > at)
+                                | ((WebhookDelivery.next_attempt_at == at) & (WebhookDelivery.id > last_id)))
+        rows = list(query)
+        if not rows:
+            return
+        yield [row.id for row in rows]
+        given += len(rows)
+        after = (rows[-1].next_attempt_at, rows[-1].id)

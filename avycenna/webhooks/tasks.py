@@ -1,9 +1,17 @@
 """The background jobs: send one delivery (and schedule its retry), sweep for due ones."""
+import logging
+
 from avycenna import jobs
 from avycenna.webhooks import delivery
 
 
-@jobs.task()
+# A run that fails (its database restarting) runs again shortly: the claim makes a second run
+# harmless, and one that finds its delivery leased leaves it to the lease's end and the sweep.
+log = logging.getLogger("avycenna")
+RERUNS = {"retries": 3, "retry_delay": 2}
+
+
+@jobs.task(**RERUNS)
 def send(delivery_id):
     """Send one delivery; after a failure, schedule its next attempt on the queue."""
     retry_in = delivery.deliver(delivery_id)
@@ -14,17 +22,29 @@ def send(delivery_id):
             pass
 
 
-@jobs.periodic_task(jobs.crontab(minute="*"))
+@jobs.after_outage
+@jobs.periodic_task(jobs.crontab(minute="*"), **RERUNS)
 def sweep():
-    """Every minute: enqueue every due delivery (retries, and any left by a crash or a CLI)."""
-    for delivery_id in delivery.due():
-        jobs.enqueue_safely(send, delivery_id)
+    """Every minute: enqueue every due delivery (retries, and any left by a crash, a queue outage
+    or a CLI), page by page (up to 10,000 a sweep; the next sweep takes the rest)."""
+    count = 0
+    for page in delivery.due_pages():
+        for delivery_id in page:
+            jobs.enqueue_safely(send, delivery_id)
+        count += len(page)
+    if count:
+        log.info("webhook sweep: %d deliveries due", count)
 
 
 @jobs.huey.on_startup("webhooks.sweep")
 def sweep_on_start():
-    """When workers start (after a restart or a crash), look for due deliveries at once."""
+    """When workers start (after a restart or a crash), look for due deliveries at once, and
+    again once a lease has run out: a delivery a killed worker was sending is due then."""
     jobs.enqueue_safely(sweep)
+    try:
+        sweep.schedule(delay=int(jobs.setting("WEBHOOK_LEASE_SECONDS")) + 1)
+    except Exception:  # the queue is unreachable: the periodic sweep finds them
+        pass
 
 
 @jobs.task()
