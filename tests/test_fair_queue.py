@@ -11,16 +11,15 @@ import shutil
 import subprocess
 import sys
 import threading
-import zipfile
 from datetime import timedelta
 
 import pytest
 
-from bench.imports import HEAD, chunk
+from bench.imports import large_zip as bench_large_zip
 from tests.conftest import free_port
 from tests.factories import make_patient
 from tests.test_apple_health import SAMPLE
-from tests.test_imports import imports_url, upload
+from tests.test_imports import upload
 from tests.test_instance import ROOT, start_server, stop
 from tests.test_jobs import wait_for
 
@@ -30,18 +29,8 @@ WAIT = 300  # seconds to wait for workers at most (a bound on a hung test, not a
 
 def large_export(path, megabytes=LARGE_MB):
     """An export.zip of a realistic export.xml (heart rate, steps, energy, sleep, blood pressure,
-    workouts; bench/imports.py's generator) of about `megabytes` MB, written as a stream."""
-    target, written, i = megabytes << 20, 0, 0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("apple_health_export/export.xml", "w", force_zip64=True) as member:
-            member.write(HEAD.encode())
-            while written < target:
-                block = "".join(chunk(j) for j in range(i, i + 2000)).encode()
-                member.write(block)
-                written += len(block)
-                i += 2000
-            member.write(b"</HealthData>\n")
-    return path
+    workouts) of about `megabytes` MB: bench/imports.py's generator, written as a stream."""
+    return bench_large_zip(path, megabytes)
 
 
 @pytest.fixture(scope="session")
