@@ -12,7 +12,6 @@ from avycenna.oauth.common import SCOPES, digest
 from avycenna.oauth.models import OAuthClient, OAuthConnection, OAuthToken
 
 
-
 # authlib's views of the rows ------------------------------------------------------------
 
 class Client(ClientMixin):
